@@ -1,0 +1,77 @@
+"""The hot core: ring queue, sequence counter, fixed-point arithmetic, transition table.
+
+Each piece is a compiled Cython module (`ring`, `sequence`, `fixed`, `transitions`) with a
+pure-Python twin (`ring_py`, ...) that behaves identically. The compiled core is used when
+it is built and POLYEDGE_NO_EXTENSIONS is unset (or "0"); COMPILED tells which is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from polyedge._core.definitions import (
+    ILLEGAL,
+    TERMINAL_STATES,
+    TRANSITIONS,
+    OrderEvent,
+    OrderState,
+    Rounding,
+)
+
+MODULES = ("fixed", "ring", "sequence", "transitions")
+NO_EXTENSIONS = os.environ.get("POLYEDGE_NO_EXTENSIONS", "") not in ("", "0")
+
+
+def load(name: str, compiled: bool) -> ModuleType:
+    """One implementation of core module `name`: the compiled one or its pure twin."""
+    import importlib
+
+    return importlib.import_module(f"{__name__}.{name if compiled else name + '_py'}")
+
+
+def _compiled_available() -> bool:
+    if NO_EXTENSIONS:
+        return False
+    try:
+        for name in MODULES:
+            load(name, compiled=True)
+    except ImportError:
+        return False
+    return True
+
+
+COMPILED = _compiled_available()
+
+if TYPE_CHECKING or COMPILED:
+    from polyedge._core.fixed import add, div, mul, mul_div, sub
+    from polyedge._core.ring import RingQueue
+    from polyedge._core.sequence import Sequence
+    from polyedge._core.transitions import apply, try_apply
+else:
+    from polyedge._core.fixed_py import add, div, mul, mul_div, sub
+    from polyedge._core.ring_py import RingQueue
+    from polyedge._core.sequence_py import Sequence
+    from polyedge._core.transitions_py import apply, try_apply
+
+__all__ = [
+    "COMPILED",
+    "ILLEGAL",
+    "NO_EXTENSIONS",
+    "TERMINAL_STATES",
+    "TRANSITIONS",
+    "OrderEvent",
+    "OrderState",
+    "RingQueue",
+    "Rounding",
+    "Sequence",
+    "add",
+    "apply",
+    "div",
+    "load",
+    "mul",
+    "mul_div",
+    "sub",
+    "try_apply",
+]

@@ -1,0 +1,92 @@
+"""The vocabulary both core implementations are built from.
+
+Rounding modes, order states, order events and the legal transitions live here once, as
+plain Python data; the compiled and the pure-Python core each build their lookup from it,
+so the two can never disagree. The numeric values are part of the stored format (they are
+written to the event log and the database): never renumber, only append.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Rounding(IntEnum):
+    """How a result that falls between two representable values is rounded."""
+
+    FLOOR = 0  # towards negative infinity
+    CEIL = 1  # towards positive infinity
+    HALF_EVEN = 2  # to nearest, ties to the even neighbour (banker's rounding)
+    TOWARD_ZERO = 3  # truncation
+
+
+class OrderState(IntEnum):
+    PENDING = 0  # created locally, not yet sent
+    SUBMITTED = 1  # sent to the venue (acknowledged or not), nothing filled
+    PARTIAL_FILL = 2
+    FILLED = 3
+    CANCELLED = 4
+    REJECTED = 5
+    PENDING_CANCEL = 6  # a cancel request is in flight
+    EXPIRED = 7  # GTD expiry, or the unfilled rest of an IOC/FAK order
+
+
+class OrderEvent(IntEnum):
+    SUBMIT = 0
+    ACK = 1
+    REJECT = 2
+    PARTIAL_FILL = 3
+    FILL = 4  # the fill that completes the order
+    CANCEL_REQUEST = 5
+    CANCEL_ACK = 6
+    CANCEL_REJECT = 7
+    EXPIRE = 8
+
+
+TERMINAL_STATES = frozenset(
+    {OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED, OrderState.EXPIRED}
+)
+
+_S = OrderState
+_E = OrderEvent
+
+# Every legal move; any (state, event) pair not listed is illegal.
+TRANSITIONS: dict[tuple[OrderState, OrderEvent], OrderState] = {
+    (_S.PENDING, _E.SUBMIT): _S.SUBMITTED,
+    (_S.PENDING, _E.REJECT): _S.REJECTED,  # refused before it left (backpressure, risk)
+    (_S.PENDING, _E.CANCEL_REQUEST): _S.CANCELLED,  # never sent, nothing to ask the venue
+    (_S.SUBMITTED, _E.ACK): _S.SUBMITTED,
+    (_S.SUBMITTED, _E.REJECT): _S.REJECTED,
+    (_S.SUBMITTED, _E.PARTIAL_FILL): _S.PARTIAL_FILL,
+    (_S.SUBMITTED, _E.FILL): _S.FILLED,
+    (_S.SUBMITTED, _E.CANCEL_REQUEST): _S.PENDING_CANCEL,
+    (_S.SUBMITTED, _E.EXPIRE): _S.EXPIRED,
+    (_S.PARTIAL_FILL, _E.ACK): _S.PARTIAL_FILL,  # the ack overtaken by a fill
+    (_S.PARTIAL_FILL, _E.PARTIAL_FILL): _S.PARTIAL_FILL,
+    (_S.PARTIAL_FILL, _E.FILL): _S.FILLED,
+    (_S.PARTIAL_FILL, _E.CANCEL_REQUEST): _S.PENDING_CANCEL,
+    (_S.PARTIAL_FILL, _E.EXPIRE): _S.EXPIRED,
+    (_S.PENDING_CANCEL, _E.ACK): _S.PENDING_CANCEL,  # cancel sent before the ack came back
+    (_S.PENDING_CANCEL, _E.REJECT): _S.REJECTED,  # the order itself was refused meanwhile
+    # The late-fill race: fills that were already on the wire when we asked to cancel.
+    (_S.PENDING_CANCEL, _E.PARTIAL_FILL): _S.PENDING_CANCEL,
+    (_S.PENDING_CANCEL, _E.FILL): _S.FILLED,
+    (_S.PENDING_CANCEL, _E.CANCEL_ACK): _S.CANCELLED,
+    # The table cannot remember whether the order had fills before the cancel request;
+    # the order (types.Order) restores PARTIAL_FILL when it has.
+    (_S.PENDING_CANCEL, _E.CANCEL_REJECT): _S.SUBMITTED,
+    (_S.PENDING_CANCEL, _E.EXPIRE): _S.EXPIRED,
+}
+
+ILLEGAL = -1  # what try_apply returns for a refused move
+
+
+def transition_error(state: int, event: int, order_id: object) -> Exception:
+    """The error for a refused move: the cold path shared by both implementations."""
+    from polyedge.errors import IllegalTransition
+
+    if state not in OrderState._value2member_map_:
+        return ValueError(f"unknown order state {state!r}")
+    if event not in OrderEvent._value2member_map_:
+        return ValueError(f"unknown order event {event!r}")
+    return IllegalTransition(OrderState(state), OrderEvent(event), order_id)

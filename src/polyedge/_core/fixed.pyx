@@ -1,0 +1,74 @@
+# cython: freethreading_compatible = True
+"""Checked fixed-point arithmetic on 64-bit integers (see fixed_py.py for the contract).
+
+The fast paths are C; anything unusual (an argument that is not a plain int, an overflow,
+a division by zero, a bad rounding mode) goes to the pure-Python twin, which raises the
+error, so both implementations fail with the same words.
+"""
+
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
+from libc.stdint cimport INT64_MAX, INT64_MIN, int64_t
+
+from polyedge._core import fixed_py as _py
+
+from polyedge._core.fixed_py import SCALE as _SCALE_OBJ
+
+cdef extern from "polyedge_fixed.h" nogil:
+    enum: PE_OK
+    int pe_mul_div(int64_t a, int64_t b, int64_t c, int rounding, int64_t *out)
+
+cdef int64_t SCALE = _SCALE_OBJ
+
+
+cdef inline int64_t _units(object value, str name) except? -1:
+    cdef int overflow = 0
+    cdef long long units
+    if PyLong_CheckExact(value):
+        units = PyLong_AsLongLongAndOverflow(value, &overflow)
+        if not overflow:
+            return units
+    return _py.checked_units(value, name)
+
+
+cdef int64_t add_c(int64_t a, int64_t b) except? -1:
+    if (b > 0 and a > INT64_MAX - b) or (b < 0 and a < INT64_MIN - b):
+        return _py.add(a, b)
+    return a + b
+
+
+cdef int64_t sub_c(int64_t a, int64_t b) except? -1:
+    if (b < 0 and a > INT64_MAX + b) or (b > 0 and a < INT64_MIN + b):
+        return _py.sub(a, b)
+    return a - b
+
+
+cdef int64_t mul_div_c(int64_t a, int64_t b, int64_t c, int rounding) except? -1:
+    cdef int64_t result
+    if pe_mul_div(a, b, c, rounding, &result) == PE_OK:
+        return result
+    return _py.mul_div(a, b, c, rounding)
+
+
+def add(a, b):
+    """a + b, exact."""
+    return add_c(_units(a, "a"), _units(b, "b"))
+
+
+def sub(a, b):
+    """a - b, exact."""
+    return sub_c(_units(a, "a"), _units(b, "b"))
+
+
+def mul_div(a, b, c, int rounding):
+    """a * b / c with one rounding at the end (the product is never truncated first)."""
+    return mul_div_c(_units(a, "a"), _units(b, "b"), _units(c, "c"), rounding)
+
+
+def mul(a, b, int rounding):
+    """a * b of two amounts at SCALE, rounded back to SCALE (price * size -> notional)."""
+    return mul_div_c(_units(a, "a"), _units(b, "b"), SCALE, rounding)
+
+
+def div(a, b, int rounding):
+    """a / b of two amounts at SCALE, rounded to SCALE (notional / price -> size)."""
+    return mul_div_c(_units(a, "a"), SCALE, _units(b, "b"), rounding)

@@ -1,0 +1,3 @@
+# The order transition table, as a C lookup other Cython code can cimport.
+
+cpdef int try_apply(int state, int event) noexcept

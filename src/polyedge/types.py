@@ -1,0 +1,244 @@
+"""Domain types: venues, markets, intents, orders and fills.
+
+Prices, sizes and fees are ints of micro-units (see polyedge.fixedpoint). Construction
+validates, so an Intent or Market that exists is well formed; bad input gets an error
+naming the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from polyedge import _core
+from polyedge._core import TERMINAL_STATES, OrderEvent, OrderState, Rounding
+from polyedge.errors import InvalidValue, UnknownVenue
+from polyedge.fixedpoint import SCALE, checked_units, round_div, to_str
+
+__all__ = [
+    "FeeProfile",
+    "Fill",
+    "Intent",
+    "Liquidity",
+    "Market",
+    "Order",
+    "OrderEvent",
+    "OrderState",
+    "Outcome",
+    "Side",
+    "TimeInForce",
+    "Venue",
+]
+
+
+class _LenientEnum(StrEnum):
+    """A StrEnum that also accepts its members' names in any case ("ioc", "Polymarket")."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> _LenientEnum | None:
+        if isinstance(value, str):
+            key = value.strip().upper()
+            member = cls.__members__.get(key)
+            if member is not None:
+                return member
+            for member in cls:
+                if member.value.upper() == key:
+                    return member
+        return None
+
+
+class Venue(_LenientEnum):
+    POLYMARKET = "polymarket"
+    KALSHI = "kalshi"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Venue:
+        member = super()._missing_(value)
+        if member is None:
+            known = ", ".join(v.value for v in cls)
+            raise UnknownVenue(f"unknown venue {value!r}; known venues: {known}")
+        return Venue(member)
+
+
+class Side(_LenientEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class Outcome(_LenientEnum):
+    YES = "yes"
+    NO = "no"
+
+
+class TimeInForce(_LenientEnum):
+    GTC = "GTC"  # good till cancelled
+    GTD = "GTD"  # good till a date
+    FOK = "FOK"  # fill or kill: all at once or nothing
+    FAK = "FAK"  # fill and kill: what fills now, the rest expires
+    IOC = "FAK"  # immediate or cancel is Kalshi's name for FAK
+
+
+class Liquidity(_LenientEnum):
+    MAKER = "maker"
+    TAKER = "taker"
+
+
+def positive_units(value: object, name: str) -> int:
+    units = checked_units(value, name)
+    if units <= 0:
+        raise InvalidValue(f"{name} must be positive, got {to_str(units)}")
+    return units
+
+
+@dataclass(frozen=True, slots=True)
+class FeeProfile:
+    """A venue's fee curve: fee = size * rate * (p * (1 - p)) ** exponent.
+
+    Rates are units (0.07 -> 70_000). The fee is rounded to a multiple of `quantum` units:
+    Polymarket rounds to 0.00001 USDC (10 units), Kalshi up to the cent (10_000, CEIL).
+    """
+
+    taker_rate: int = 0
+    maker_rate: int = 0
+    exponent: int = 1
+    quantum: int = 10
+    rounding: Rounding = Rounding.HALF_EVEN
+
+    def __post_init__(self) -> None:
+        for name in ("taker_rate", "maker_rate"):
+            if checked_units(getattr(self, name), name) < 0:
+                raise InvalidValue(f"{name} must not be negative")
+        if self.exponent not in (1, 2):
+            raise InvalidValue(f"exponent must be 1 or 2, got {self.exponent!r}")
+        positive_units(self.quantum, "quantum")
+        object.__setattr__(self, "rounding", Rounding(self.rounding))
+
+    def fee(self, size: int, price: int, liquidity: Liquidity) -> int:
+        """The fee in units for `size` units traded at `price`."""
+        rate = self.taker_rate if liquidity is Liquidity.TAKER else self.maker_rate
+        variance = (price * (SCALE - price)) ** self.exponent
+        exact_denominator = SCALE ** (1 + 2 * self.exponent)
+        steps = round_div(size * rate * variance, exact_denominator * self.quantum, self.rounding)
+        return steps * self.quantum
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """One tradable binary market on one venue. Tick and minimum size are in units."""
+
+    venue: Venue
+    market_id: str
+    tick_size: int
+    min_size: int
+    fees: FeeProfile = field(default_factory=FeeProfile)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "venue", Venue(self.venue))
+        if not isinstance(self.market_id, str) or not self.market_id.strip():
+            raise InvalidValue(f"market_id must be a non-empty string, got {self.market_id!r}")
+        tick = positive_units(self.tick_size, "tick_size")
+        if tick >= SCALE // 2 or SCALE % tick:
+            raise InvalidValue(
+                f"tick_size {to_str(tick)} must divide 1 and be below 0.5 "
+                "(0.1, 0.01, 0.005, 0.0025, 0.001, 0.0001 are usual)"
+            )
+        positive_units(self.min_size, "min_size")
+
+    def check_price(self, price: object, name: str = "price") -> int:
+        """`price` in units if it lies on this market's tick within [tick, 1 - tick]."""
+        units = checked_units(price, name)
+        if not self.tick_size <= units <= SCALE - self.tick_size:
+            raise InvalidValue(
+                f"{name} {to_str(units)} is outside ({to_str(self.tick_size)}, "
+                f"{to_str(SCALE - self.tick_size)}) for market {self.market_id}"
+            )
+        if units % self.tick_size:
+            raise InvalidValue(
+                f"{name} {to_str(units)} is not a multiple of the tick "
+                f"{to_str(self.tick_size)} of market {self.market_id}"
+            )
+        return units
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """What a strategy wants: one limit order on one market."""
+
+    market: Market
+    side: Side
+    outcome: Outcome
+    price: int
+    size: int
+    time_in_force: TimeInForce = TimeInForce.GTC
+    expires_at: int | None = None  # simulated nanoseconds; GTD only
+    post_only: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "side", Side(self.side))
+        object.__setattr__(self, "outcome", Outcome(self.outcome))
+        object.__setattr__(self, "time_in_force", TimeInForce(self.time_in_force))
+        self.market.check_price(self.price)
+        positive_units(self.size, "size")
+        if (self.time_in_force is TimeInForce.GTD) != (self.expires_at is not None):
+            raise InvalidValue("expires_at is required for GTD orders and only for them")
+        if self.post_only and self.time_in_force not in (TimeInForce.GTC, TimeInForce.GTD):
+            raise InvalidValue(f"post_only needs GTC or GTD, not {self.time_in_force.name}")
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution against an order."""
+
+    order_id: int
+    trade_id: str
+    price: int
+    size: int
+    fee: int
+    liquidity: Liquidity
+    timestamp: int  # simulated nanoseconds
+
+    def __post_init__(self) -> None:
+        checked_units(self.price, "price")
+        positive_units(self.size, "size")
+        if checked_units(self.fee, "fee") < 0:
+            raise InvalidValue("fee must not be negative")
+        object.__setattr__(self, "liquidity", Liquidity(self.liquidity))
+
+
+@dataclass(slots=True)
+class Order:
+    """An intent in flight: its lifecycle state and how much of it has filled."""
+
+    order_id: int
+    intent: Intent
+    state: OrderState = OrderState.PENDING
+    filled: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return self.intent.size - self.filled
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    def apply(self, event: OrderEvent) -> OrderState:
+        """Move to the state `event` leads to; IllegalTransition (state unchanged) if refused."""
+        new = _core.apply(self.state, event, self.order_id)
+        if event is OrderEvent.CANCEL_REJECT and self.filled:
+            new = OrderState.PARTIAL_FILL  # the table cannot know fills came before the cancel
+        self.state = new
+        return new
+
+    def fill(self, size: int) -> OrderState:
+        """Record `size` units filled: a PARTIAL_FILL or, when it completes the order, FILL."""
+        size = positive_units(size, "size")
+        if size > self.remaining:
+            raise InvalidValue(
+                f"fill of {to_str(size)} exceeds the {to_str(self.remaining)} remaining "
+                f"on order {self.order_id}"
+            )
+        event = OrderEvent.FILL if size == self.remaining else OrderEvent.PARTIAL_FILL
+        new = self.apply(event)
+        self.filled += size
+        return new
