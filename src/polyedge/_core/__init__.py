@@ -31,9 +31,8 @@ def load(name: str, compiled: bool) -> ModuleType:
     return importlib.import_module(f"{__name__}.{name if compiled else name + '_py'}")
 
 
-def _compiled_available() -> bool:
-    if NO_EXTENSIONS:
-        return False
+def extensions_built() -> bool:
+    """Whether the compiled modules import, whatever POLYEDGE_NO_EXTENSIONS says."""
     try:
         for name in MODULES:
             load(name, compiled=True)
@@ -42,7 +41,7 @@ def _compiled_available() -> bool:
     return True
 
 
-COMPILED = _compiled_available()
+COMPILED = not NO_EXTENSIONS and extensions_built()
 
 if TYPE_CHECKING or COMPILED:
     from polyedge._core.fixed import add, div, mul, mul_div, sub
@@ -69,6 +68,7 @@ __all__ = [
     "add",
     "apply",
     "div",
+    "extensions_built",
     "load",
     "mul",
     "mul_div",

@@ -6,7 +6,13 @@ a division by zero, a bad rounding mode) goes to the pure-Python twin, which rai
 error, so both implementations fail with the same words.
 """
 
-from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_CheckExact
+from cpython.bool cimport PyBool_Check
+from cpython.long cimport (
+    PyLong_AsLongAndOverflow,
+    PyLong_AsLongLongAndOverflow,
+    PyLong_Check,
+    PyLong_CheckExact,
+)
 from libc.stdint cimport INT64_MAX, INT64_MIN, int64_t
 
 from polyedge._core import fixed_py as _py
@@ -14,7 +20,7 @@ from polyedge._core import fixed_py as _py
 from polyedge._core.fixed_py import SCALE as _SCALE_OBJ
 
 cdef extern from "polyedge_fixed.h" nogil:
-    enum: PE_OK
+    enum: PE_OK, PE_FLOOR, PE_TOWARD_ZERO
     int pe_mul_div(int64_t a, int64_t b, int64_t c, int rounding, int64_t *out)
 
 cdef int64_t SCALE = _SCALE_OBJ
@@ -28,6 +34,17 @@ cdef inline int64_t _units(object value, str name) except? -1:
         if not overflow:
             return units
     return _py.checked_units(value, name)
+
+
+cdef inline int _rounding(object rounding) except -1:
+    # A Rounding is an IntEnum, so not an exact int: accept any int subclass but bool.
+    cdef int overflow = 0
+    cdef long mode
+    if PyLong_Check(rounding) and not PyBool_Check(rounding):
+        mode = PyLong_AsLongAndOverflow(rounding, &overflow)
+        if not overflow and PE_FLOOR <= mode <= PE_TOWARD_ZERO:
+            return mode
+    return _py.checked_rounding(rounding)  # raises the twin's error
 
 
 cdef int64_t add_c(int64_t a, int64_t b) except? -1:
@@ -59,16 +76,16 @@ def sub(a, b):
     return sub_c(_units(a, "a"), _units(b, "b"))
 
 
-def mul_div(a, b, c, int rounding):
+def mul_div(a, b, c, rounding):
     """a * b / c with one rounding at the end (the product is never truncated first)."""
-    return mul_div_c(_units(a, "a"), _units(b, "b"), _units(c, "c"), rounding)
+    return mul_div_c(_units(a, "a"), _units(b, "b"), _units(c, "c"), _rounding(rounding))
 
 
-def mul(a, b, int rounding):
+def mul(a, b, rounding):
     """a * b of two amounts at SCALE, rounded back to SCALE (price * size -> notional)."""
-    return mul_div_c(_units(a, "a"), _units(b, "b"), SCALE, rounding)
+    return mul_div_c(_units(a, "a"), _units(b, "b"), SCALE, _rounding(rounding))
 
 
-def div(a, b, int rounding):
+def div(a, b, rounding):
     """a / b of two amounts at SCALE, rounded to SCALE (notional / price -> size)."""
-    return mul_div_c(_units(a, "a"), SCALE, _units(b, "b"), rounding)
+    return mul_div_c(_units(a, "a"), SCALE, _units(b, "b"), _rounding(rounding))

@@ -1,0 +1,47 @@
+"""Shared fixtures: every core test runs against the compiled core and its pure-Python twin."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from types import ModuleType
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from polyedge import _core
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Shared machines are noisy: hypothesis must judge results, never timing. The core fixtures
+# hand out stateless modules, so reusing one across generated inputs is safe.
+settings.register_profile(
+    "polyedge", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.load_profile("polyedge")
+
+# With POLYEDGE_NO_EXTENSIONS set, the whole suite runs on the pure-Python core only.
+IMPLEMENTATIONS = [False] if _core.NO_EXTENSIONS else [True, False]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if IN_CI and not _core.NO_EXTENSIONS and not _core.COMPILED:
+        raise pytest.UsageError("CI must test the compiled core, but it is not built")
+
+
+def core_fixture(name: str) -> Callable[[pytest.FixtureRequest], ModuleType]:
+    """A fixture yielding core module `name`, once compiled and once pure Python."""
+
+    @pytest.fixture(params=IMPLEMENTATIONS, ids=lambda compiled: "compiled" if compiled else "py")
+    def implementation(request: pytest.FixtureRequest) -> ModuleType:
+        if request.param and not _core.extensions_built():
+            pytest.skip("the compiled core is not built (pip install -e . builds it)")
+        return _core.load(name, compiled=request.param)
+
+    return implementation
+
+
+ring = core_fixture("ring")
+sequence = core_fixture("sequence")
+fixed = core_fixture("fixed")
+transitions = core_fixture("transitions")

@@ -1,0 +1,244 @@
+"""Domain types: validation at construction, fees, and the order's fill lifecycle."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError
+from typing import Any
+
+import pytest
+
+from polyedge import errors
+from polyedge.errors import FloatRefused, IllegalTransition, InvalidValue, UnknownVenue
+from polyedge.fixedpoint import CENT, SCALE, Rounding, to_units
+from polyedge.types import (
+    FeeProfile,
+    Fill,
+    Intent,
+    Liquidity,
+    Market,
+    Order,
+    OrderEvent,
+    OrderState,
+    Outcome,
+    Side,
+    TimeInForce,
+    Venue,
+)
+
+POLYMARKET_CRYPTO = FeeProfile(taker_rate=to_units("0.07"), quantum=10)
+KALSHI = FeeProfile(taker_rate=to_units("0.07"), quantum=CENT, rounding=Rounding.CEIL)
+
+
+def market(**overrides: Any) -> Market:
+    fields: dict[str, Any] = dict(
+        venue="polymarket", market_id="btc-100k", tick_size=to_units("0.01"), min_size=5 * SCALE
+    )
+    return Market(**(fields | overrides))
+
+
+def intent(**overrides: Any) -> Intent:
+    fields: dict[str, Any] = dict(
+        market=market(), side="buy", outcome="yes", price=570_000, size=100 * SCALE
+    )
+    return Intent(**(fields | overrides))
+
+
+def test_enums_parse_leniently() -> None:
+    assert Venue("Polymarket") is Venue.POLYMARKET
+    assert Venue("KALSHI") is Venue.KALSHI
+    assert TimeInForce("IOC") is TimeInForce.FAK is TimeInForce.IOC
+    assert TimeInForce("gtd") is TimeInForce.GTD
+    assert Side("BUY") is Side.BUY and Outcome("No") is Outcome.NO
+
+
+def test_unknown_venue_names_the_known_ones() -> None:
+    with pytest.raises(
+        UnknownVenue, match="unknown venue 'binance'; known venues: polymarket, kalshi"
+    ):
+        Venue("binance")
+    with pytest.raises(UnknownVenue):
+        market(venue="binance")
+
+
+def test_market_normalises_and_freezes() -> None:
+    m = market(venue="Kalshi")
+    assert m.venue is Venue.KALSHI
+    with pytest.raises(FrozenInstanceError):
+        m.tick_size = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "words"),
+    [
+        ({"tick_size": 0}, InvalidValue, "tick_size must be positive"),
+        ({"tick_size": 3_000}, InvalidValue, "must divide 1"),
+        ({"tick_size": SCALE // 2}, InvalidValue, "below 0.5"),
+        ({"tick_size": 0.01}, FloatRefused, "tick_size=0.01 is a float"),
+        ({"min_size": -1}, InvalidValue, "min_size must be positive"),
+        ({"market_id": " "}, InvalidValue, "market_id"),
+    ],
+)
+def test_bad_markets(overrides: dict[str, Any], error: type, words: str) -> None:
+    with pytest.raises(error, match=words):
+        market(**overrides)
+
+
+@pytest.mark.parametrize("tick", ["0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001"])
+def test_polymarket_ticks_are_accepted(tick: str) -> None:
+    m = market(tick_size=to_units(tick))
+    assert m.check_price(m.tick_size) == m.tick_size
+    assert m.check_price(SCALE - m.tick_size) == SCALE - m.tick_size
+
+
+@pytest.mark.parametrize(
+    ("price", "words"),
+    [
+        (575_000, "not a multiple of the tick 0.01"),
+        (0, r"outside \(0.01, 0.99\)"),
+        (SCALE, "outside"),
+        (-10_000, "outside"),
+    ],
+)
+def test_prices_off_the_tick_or_out_of_bounds(price: int, words: str) -> None:
+    with pytest.raises(InvalidValue, match=words):
+        intent(price=price)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "words"),
+    [
+        ({"size": 0}, InvalidValue, "size must be positive"),
+        ({"size": -5}, InvalidValue, "size must be positive"),
+        ({"price": 0.57}, FloatRefused, "price=0.57 is a float"),
+        ({"side": "hold"}, ValueError, "hold"),
+        ({"time_in_force": "GTD"}, InvalidValue, "expires_at is required"),
+        ({"expires_at": 10}, InvalidValue, "expires_at is required for GTD orders and only"),
+        ({"post_only": True, "time_in_force": "FOK"}, InvalidValue, "post_only needs GTC or GTD"),
+    ],
+)
+def test_bad_intents(overrides: dict[str, Any], error: type, words: str) -> None:
+    with pytest.raises(error, match=words):
+        intent(**overrides)
+
+
+def test_good_intents() -> None:
+    gtd = intent(time_in_force="GTD", expires_at=60_000_000_000, post_only=True)
+    assert gtd.time_in_force is TimeInForce.GTD and gtd.side is Side.BUY
+    assert intent(time_in_force="ioc").time_in_force is TimeInForce.FAK
+
+
+@pytest.mark.parametrize(
+    ("profile", "contracts", "price", "fee"),
+    [
+        # ../shared/venue-rules.md worked examples
+        (POLYMARKET_CRYPTO, 100, "0.50", "1.75"),
+        (KALSHI, 100, "0.45", "1.74"),  # 1.7325 rounded up to the cent
+        (KALSHI, 100, "0.50", "1.75"),
+        (KALSHI, 1, "0.50", "0.02"),  # 0.0175 rounded up to the cent
+        (POLYMARKET_CRYPTO, 1, "0.01", "0.00069"),  # 0.000693 to 5 decimals
+        (FeeProfile(taker_rate=to_units("0.07"), exponent=2), 100, "0.50", "0.4375"),
+        (FeeProfile(), 100, "0.50", "0"),
+    ],
+)
+def test_taker_fees(profile: FeeProfile, contracts: int, price: str, fee: str) -> None:
+    assert profile.fee(contracts * SCALE, to_units(price), Liquidity.TAKER) == to_units(fee)
+
+
+def test_makers_pay_their_own_rate() -> None:
+    profile = FeeProfile(
+        taker_rate=to_units("0.07"),
+        maker_rate=to_units("0.0175"),
+        quantum=CENT,
+        rounding=Rounding.CEIL,
+    )
+    assert profile.fee(100 * SCALE, to_units("0.50"), Liquidity.MAKER) == to_units("0.44")
+    assert POLYMARKET_CRYPTO.fee(100 * SCALE, to_units("0.50"), Liquidity.MAKER) == 0
+
+
+def test_cross_venue_arbitrage_worked_example() -> None:
+    # Polymarket YES at 0.50 plus Kalshi NO at 0.45, 100 contracts: $98.49, locking $1.51.
+    size = 100 * SCALE
+    yes, no = to_units("0.50"), to_units("0.45")
+    cost = (size * yes + size * no) // SCALE
+    cost += POLYMARKET_CRYPTO.fee(size, yes, Liquidity.TAKER) + KALSHI.fee(
+        size, no, Liquidity.TAKER
+    )
+    assert cost == to_units("98.49")
+    assert size - cost == to_units("1.51")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "words"),
+    [
+        ({"exponent": 3}, "exponent"),
+        ({"taker_rate": -1}, "taker_rate"),
+        ({"quantum": 0}, "quantum"),
+    ],
+)
+def test_bad_fee_profiles(overrides: dict[str, Any], words: str) -> None:
+    with pytest.raises(InvalidValue, match=words):
+        FeeProfile(**overrides)
+
+
+def test_fill_validation() -> None:
+    fill = Fill(
+        order_id=1, trade_id="t1", price=500_000, size=SCALE, fee=0, liquidity="taker", timestamp=0
+    )
+    assert fill.liquidity is Liquidity.TAKER
+    with pytest.raises(InvalidValue, match="size must be positive"):
+        Fill(
+            order_id=1, trade_id="t1", price=500_000, size=0, fee=0, liquidity="maker", timestamp=0
+        )
+    with pytest.raises(InvalidValue, match="fee must not be negative"):
+        Fill(
+            order_id=1, trade_id="t1", price=500_000, size=1, fee=-1, liquidity="maker", timestamp=0
+        )
+
+
+def test_order_fills_partially_then_completely() -> None:
+    order = Order(order_id=9, intent=intent(size=10 * SCALE))
+    order.apply(OrderEvent.SUBMIT)
+    assert order.fill(4 * SCALE) is OrderState.PARTIAL_FILL
+    assert order.remaining == 6 * SCALE and not order.is_terminal
+    with pytest.raises(InvalidValue, match="exceeds the 6 remaining on order 9"):
+        order.fill(7 * SCALE)
+    assert order.fill(6 * SCALE) is OrderState.FILLED
+    assert order.is_terminal and order.filled == 10 * SCALE
+
+
+def test_refused_event_leaves_the_order_unchanged() -> None:
+    order = Order(order_id=3, intent=intent())
+    with pytest.raises(IllegalTransition, match="order 3: PENDING does not accept PARTIAL_FILL"):
+        order.fill(SCALE)
+    assert order.state is OrderState.PENDING and order.filled == 0
+
+
+@pytest.mark.parametrize(
+    ("filled_before", "filled_during", "restored"),
+    [
+        (0, 0, OrderState.SUBMITTED),
+        (SCALE, 0, OrderState.PARTIAL_FILL),
+        (0, SCALE, OrderState.PARTIAL_FILL),  # a late partial fill while the cancel was pending
+    ],
+)
+def test_refused_cancel_restores_the_working_state(
+    filled_before: int, filled_during: int, restored: OrderState
+) -> None:
+    order = Order(order_id=4, intent=intent())
+    order.apply(OrderEvent.SUBMIT)
+    if filled_before:
+        order.fill(filled_before)
+    order.apply(OrderEvent.CANCEL_REQUEST)
+    if filled_during:
+        assert order.fill(filled_during) is OrderState.PENDING_CANCEL
+    assert order.apply(OrderEvent.CANCEL_REJECT) is restored
+
+
+def test_every_error_is_a_polyedge_error() -> None:
+    classes = [
+        obj
+        for obj in vars(errors).values()
+        if isinstance(obj, type) and issubclass(obj, BaseException)
+    ]
+    assert len(classes) > 5
+    assert all(issubclass(cls, errors.PolyedgeError) for cls in classes)
