@@ -1,0 +1,1 @@
+"""Simulated venues: latency models, venue rules and the response model."""
