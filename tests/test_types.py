@@ -38,7 +38,7 @@ def market(**overrides: Any) -> Market:
 
 def intent(**overrides: Any) -> Intent:
     fields: dict[str, Any] = dict(
-        market=market(), side="buy", outcome="yes", price=570_000, size=100 * SCALE
+        intent_id=1, market=market(), side="buy", outcome="yes", price=570_000, size=100 * SCALE
     )
     return Intent(**(fields | overrides))
 
@@ -109,6 +109,7 @@ def test_prices_off_the_tick_or_out_of_bounds(price: int, words: str) -> None:
     [
         ({"size": 0}, InvalidValue, "size must be positive"),
         ({"size": -5}, InvalidValue, "size must be positive"),
+        ({"intent_id": 0}, InvalidValue, "intent_id must be positive"),
         ({"price": 0.57}, FloatRefused, "price=0.57 is a float"),
         ({"side": "hold"}, ValueError, "hold"),
         ({"time_in_force": "GTD"}, InvalidValue, "expires_at is required"),

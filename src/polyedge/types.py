@@ -16,6 +16,7 @@ from polyedge.errors import InvalidValue, UnknownVenue
 from polyedge.fixedpoint import SCALE, checked_units, round_div, to_str
 
 __all__ = [
+    "Cancel",
     "FeeProfile",
     "Fill",
     "Intent",
@@ -162,8 +163,13 @@ class Market:
 
 @dataclass(frozen=True, slots=True)
 class Intent:
-    """What a strategy wants: one limit order on one market."""
+    """What a strategy wants: one limit order on one market.
 
+    `intent_id` is unique within a run (the order it becomes carries the same id);
+    intents sharing a non-zero `group_id` are the legs of one multi-leg group.
+    """
+
+    intent_id: int
     market: Market
     side: Side
     outcome: Outcome
@@ -172,8 +178,10 @@ class Intent:
     time_in_force: TimeInForce = TimeInForce.GTC
     expires_at: int | None = None  # simulated nanoseconds; GTD only
     post_only: bool = False
+    group_id: int = 0
 
     def __post_init__(self) -> None:
+        positive_units(self.intent_id, "intent_id")
         object.__setattr__(self, "side", Side(self.side))
         object.__setattr__(self, "outcome", Outcome(self.outcome))
         object.__setattr__(self, "time_in_force", TimeInForce(self.time_in_force))
@@ -183,6 +191,18 @@ class Intent:
             raise InvalidValue("expires_at is required for GTD orders and only for them")
         if self.post_only and self.time_in_force not in (TimeInForce.GTC, TimeInForce.GTD):
             raise InvalidValue(f"post_only needs GTC or GTD, not {self.time_in_force.name}")
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """A request to cancel the order that intent `target` became."""
+
+    intent_id: int
+    target: int
+
+    def __post_init__(self) -> None:
+        positive_units(self.intent_id, "intent_id")
+        positive_units(self.target, "target")
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +233,9 @@ class Order:
     intent: Intent
     state: OrderState = OrderState.PENDING
     filled: int = 0
+    lane_seq: int = 0  # position in its venue's lane, monotonic per lane
+    sent_at: int = 0  # ns the order was sent to the venue
+    cancel_sent_at: int = 0  # ns the last cancel request was sent
 
     @property
     def remaining(self) -> int:

@@ -1,0 +1,268 @@
+"""Run configuration: TestConfig and its parts, from TOML, CLI flags or Python.
+
+Amounts (prices, sizes, rates) are exact: written as strings or TOML numbers (parsed as
+Decimal, never binary floats) and held as ints of micro-units. A Python float handed to
+an amount field is refused. Latencies and probabilities may be floats.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from polyedge.errors import PolyedgeError
+from polyedge.fixedpoint import Rounding, to_str, to_units
+from polyedge.types import FeeProfile, Market, Venue
+from polyedge.venues.latency import Latency, LogNormalLatency
+from polyedge.venues.profiles import PROFILES
+
+
+class ConfigError(PolyedgeError, ValueError):
+    """A configuration that cannot be used; the message names each bad field."""
+
+
+def _amount(value: Any, info: ValidationInfo) -> int:
+    try:
+        return to_units(value, name=info.field_name or "value")
+    except (TypeError, PolyedgeError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+# An exact amount: "0.01", Decimal("0.01") or 5 (five whole units) in; int units held;
+# written back out as a decimal string so a dumped config validates to the same value.
+Amount = Annotated[int, BeforeValidator(_amount), PlainSerializer(to_str, return_type=str)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Model(BaseModel):
+    # Defaults are written in exact units already (to_units), so they are not re-parsed.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FeeConfig(_Model):
+    """fee = size * rate * (p * (1 - p)) ** exponent, rounded to a multiple of quantum."""
+
+    taker_rate: Amount
+    maker_rate: Amount = 0
+    exponent: Literal[1, 2] = 1
+    quantum: Amount
+    rounding: Literal["floor", "ceil", "half_even", "toward_zero"] = "half_even"
+
+    def profile(self) -> FeeProfile:
+        return FeeProfile(
+            taker_rate=self.taker_rate,
+            maker_rate=self.maker_rate,
+            exponent=self.exponent,
+            quantum=self.quantum,
+            rounding=Rounding[self.rounding.upper()],
+        )
+
+
+class MarketConfig(_Model):
+    """One simulated market; tick, minimum size and fees default to its venue's."""
+
+    venue: Venue
+    market_id: str = Field(min_length=1)
+    tick_size: Amount | None = None
+    min_size: Amount | None = None
+    fees: FeeConfig | None = None
+    fair_price: Amount = Field(default=to_units("0.50"), description="starting fair price of YES")
+    volatility: Amount = Field(
+        default=to_units("0.02"), description="fair-price std per sqrt(second)"
+    )
+    spread: Amount = Field(
+        default=to_units("0.02"), description="quoted spread around the fair price"
+    )
+    depth: Amount = Field(default=to_units(200), description="mean size at the top of the book")
+    twin: str | None = Field(default=None, description="the same event's market on another venue")
+
+    def market(self) -> Market:
+        """The domain Market, with the venue's defaults filled in and validated."""
+        profile = PROFILES[self.venue]
+        return Market(
+            venue=self.venue,
+            market_id=self.market_id,
+            tick_size=profile.tick_size if self.tick_size is None else self.tick_size,
+            min_size=profile.min_size if self.min_size is None else self.min_size,
+            fees=profile.fees if self.fees is None else self.fees.profile(),
+        )
+
+    @model_validator(mode="after")
+    def _valid_market(self) -> Self:
+        market = self.market()
+        market.check_price(self.fair_price, "fair_price")
+        return self
+
+
+def _default_latency(median_ms: float) -> LogNormalLatency:
+    return LogNormalLatency(kind="lognormal", median_us=median_ms * 1000, sigma=0.4)
+
+
+class LatencyConfig(_Model):
+    """Latency per message kind, from request to the venue's answer."""
+
+    submit_ack: Latency = Field(default_factory=lambda: _default_latency(20))
+    fill: Latency = Field(default_factory=lambda: _default_latency(5))
+    cancel_ack: Latency = Field(default_factory=lambda: _default_latency(20))
+
+
+class ResponseModel(_Model):
+    """How the simulated venue answers orders that pass its rules."""
+
+    reject_rate: Probability = 0.02
+    resting_fill_rate: Probability = Field(
+        default=0.6, description="share of resting orders the market later trades through"
+    )
+    resting_fill_mean_s: float = Field(default=2.0, gt=0, description="mean wait for that")
+    partial_fill_rate: Probability = Field(
+        default=0.3, description="share of fills that arrive in several parts"
+    )
+    max_fill_parts: int = Field(default=3, ge=1, le=100)
+
+
+class RateLimit(_Model):
+    """A token bucket: `burst` orders at once, refilled at `per_second`."""
+
+    per_second: int = Field(gt=0)
+    burst: int = Field(gt=0)
+
+
+class VenueConfig(_Model):
+    venue: Venue
+    latency: LatencyConfig = Field(default_factory=LatencyConfig)
+    responses: ResponseModel = Field(default_factory=ResponseModel)
+    queue_capacity: int = Field(default=4096, description="lane queue size, a power of two")
+    backpressure: Literal["wait", "reject"] = "wait"
+    rate_limit: RateLimit | None = None
+
+    @field_validator("queue_capacity")
+    @classmethod
+    def _power_of_two(cls, value: int) -> int:
+        if value < 1 or value & (value - 1):
+            raise ValueError(f"must be a power of two, got {value}")
+        return value
+
+
+class IntentMix(_Model):
+    """Relative weights of the kinds of intent generated, and how they are drawn."""
+
+    gtc: float = Field(default=0.40, ge=0)
+    gtd: float = Field(default=0.10, ge=0)
+    fok: float = Field(default=0.10, ge=0)
+    fak: float = Field(default=0.15, ge=0)
+    cancel: float = Field(default=0.15, ge=0)
+    arbitrage: float = Field(default=0.10, ge=0)
+    marketable_rate: Probability = Field(default=0.5, description="share that cross the spread")
+    post_only_rate: Probability = Field(default=0.05, description="share of GTC/GTD post-only")
+    max_size: Amount = Field(default=to_units(100), description="largest order size")
+    gtd_lifetime_s: float = Field(default=5.0, gt=0)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> Self:
+        if not any(self.weights().values()):
+            raise ValueError("at least one intent kind needs a positive weight")
+        return self
+
+    def weights(self) -> dict[str, float]:
+        return {
+            "gtc": self.gtc,
+            "gtd": self.gtd,
+            "fok": self.fok,
+            "fak": self.fak,
+            "cancel": self.cancel,
+            "arbitrage": self.arbitrage,
+        }
+
+
+def _default_markets() -> list[MarketConfig]:
+    return [
+        MarketConfig(venue=Venue.POLYMARKET, market_id="pm-btc-100k", twin="KXBTC-100K"),
+        MarketConfig(venue=Venue.KALSHI, market_id="KXBTC-100K", twin="pm-btc-100k"),
+    ]
+
+
+class TestConfig(_Model):
+    """Everything a run needs. `TestConfig()` is a ready two-venue scenario."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    markets: list[MarketConfig] = Field(default_factory=_default_markets, min_length=1)
+    venues: list[VenueConfig] = Field(default_factory=list)
+    mix: IntentMix = Field(default_factory=IntentMix)
+    intents: int | None = Field(default=100_000, ge=1, description="how many intents")
+    duration_s: float | None = Field(default=None, gt=0, description="or: simulated seconds")
+    arrival_rate: float = Field(default=10_000, gt=0, description="intents per second")
+    seed: int = Field(default=0, ge=0)
+    mode: Literal["virtual", "realtime"] = "virtual"
+    batch_size: int = Field(default=1024, ge=1, le=1 << 20)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.intents is None) == (self.duration_s is None):
+            raise ValueError("give exactly one of intents and duration_s")
+        ids = [m.market_id for m in self.markets]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"market ids must be unique: {ids}")
+        venues = [v.venue for v in self.venues]
+        if len(set(venues)) != len(venues):
+            raise ValueError(f"each venue may be configured once: {[str(v) for v in venues]}")
+        by_id = {m.market_id: m for m in self.markets}
+        for m in self.markets:
+            twin = by_id.get(m.twin) if m.twin else None
+            if m.twin and (twin is None or twin.venue == m.venue or twin.twin != m.market_id):
+                raise ValueError(
+                    f"market {m.market_id}: twin {m.twin!r} must be a market on another venue "
+                    "that names it back as its twin"
+                )
+        if self.mix.arbitrage and not any(m.twin for m in self.markets):
+            raise ValueError("mix.arbitrage needs at least one pair of twin markets")
+        return self
+
+    def venue_configs(self) -> dict[Venue, VenueConfig]:
+        """A VenueConfig for every venue a market trades on (defaults where not given)."""
+        given = {v.venue: v for v in self.venues}
+        return {m.venue: given.get(m.venue) or VenueConfig(venue=m.venue) for m in self.markets}
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **overrides: Any) -> TestConfig:
+        """The config in TOML file `path` (or the defaults), with `overrides` applied."""
+        data: dict[str, Any] = {}
+        if path is not None:
+            try:
+                with open(path, "rb") as file:
+                    data = tomllib.load(file, parse_float=Decimal)
+            except OSError as exc:
+                raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        data.update({key: value for key, value in overrides.items() if value is not None})
+        if overrides.get("duration_s") is not None and "intents" not in overrides:
+            data["intents"] = None  # a duration given on the command line replaces the count
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError(describe(exc, source=str(path) if path else "config")) from None
+
+
+def describe(error: ValidationError, source: str) -> str:
+    """One line per problem: where it is and what is wrong."""
+    lines = [f"invalid {source}:"]
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"  {where}: {message}")
+    return "\n".join(lines)

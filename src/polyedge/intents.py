@@ -1,0 +1,182 @@
+"""The seeded intent generator: deterministic trade intents from the run configuration.
+
+Intents come in batches of (arrival time in simulated ns, Intent | Cancel). Arrivals
+are a Poisson process at `arrival_rate`; prices are drawn as whole ticks around each
+market's fair price (marketable or resting); sizes as whole size steps of the venue.
+Everything is drawn from the generator's own seeded streams, so the same config and seed
+give the same intents in any process.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from polyedge._core import Sequence
+from polyedge.config import TestConfig
+from polyedge.fixedpoint import SCALE
+from polyedge.randomness import component_rng
+from polyedge.types import Cancel, Intent, Market, Outcome, Side, TimeInForce
+from polyedge.venues.prices import PriceWalk
+from polyedge.venues.profiles import PROFILES
+
+KINDS = ("gtc", "gtd", "fok", "fak", "cancel", "arbitrage")
+_TIME_IN_FORCE = {
+    "gtc": TimeInForce.GTC,
+    "gtd": TimeInForce.GTD,
+    "fok": TimeInForce.FOK,
+    "fak": TimeInForce.FAK,
+}
+_CANCELLABLE = 4096  # recent resting orders a cancel may pick from (flat memory)
+
+Timed = tuple[int, Intent | Cancel]
+
+
+@dataclass(slots=True)
+class _Leg:
+    """What the generator needs to know about one market to price intents on it."""
+
+    market: Market
+    walk: PriceWalk
+    size_step: int
+    twin: int | None  # index of the twin market, if any
+
+
+class IntentGenerator:
+    def __init__(self, config: TestConfig, markets: dict[str, Market]) -> None:
+        self._config = config
+        self._rng = component_rng(config.seed, "intents")
+        self._ids = Sequence()
+        index = {market_id: i for i, market_id in enumerate(markets)}
+        self._legs = [
+            _Leg(
+                market=markets[mc.market_id],
+                walk=PriceWalk(mc, markets[mc.market_id], config.seed),
+                size_step=PROFILES[mc.venue].size_step,
+                twin=index[mc.twin] if mc.twin else None,
+            )
+            for mc in config.markets
+        ]
+        self._paired = [i for i, leg in enumerate(self._legs) if leg.twin is not None]
+        weights = np.array(list(config.mix.weights().values()))
+        self._weights = weights / weights.sum()
+        self._cancellable: deque[int] = deque(maxlen=_CANCELLABLE)
+        self._time = 0
+
+    def batches(self) -> Iterator[list[Timed]]:
+        """Batches of timed intents until the configured count or duration is reached."""
+        remaining = self._config.intents
+        end_ns = None if self._config.duration_s is None else int(self._config.duration_s * 1e9)
+        while remaining is None or remaining > 0:
+            size = (
+                self._config.batch_size
+                if remaining is None
+                else min(self._config.batch_size, remaining)
+            )
+            batch = self._batch(size, end_ns)
+            if not batch:
+                return
+            if remaining is not None:
+                remaining -= len(batch)
+            yield batch
+            if end_ns is not None and self._time > end_ns:
+                return
+
+    def _batch(self, size: int, end_ns: int | None) -> list[Timed]:
+        rng, mix = self._rng, self._config.mix
+        gaps = rng.exponential(1e9 / self._config.arrival_rate, size)
+        times = (self._time + np.cumsum(gaps)).astype(np.int64).tolist()
+        kinds = rng.choice(len(KINDS), size=size, p=self._weights).tolist()
+        markets = rng.integers(0, len(self._legs), size).tolist()
+        sides = rng.integers(0, 2, size).tolist()
+        outcomes = rng.integers(0, 2, size).tolist()
+        marketable = (rng.random(size) < mix.marketable_rate).tolist()
+        post_only = (rng.random(size) < mix.post_only_rate).tolist()
+        offsets = rng.integers(0, 3, size).tolist()  # ticks beyond the touch
+        size_draws = rng.random(size).tolist()
+        picks = rng.random(size).tolist()
+
+        batch: list[Timed] = []
+        for i in range(size):
+            time = times[i]
+            if end_ns is not None and time > end_ns:
+                self._time = time
+                break
+            kind = KINDS[kinds[i]]
+            if kind == "cancel" and not self._cancellable:
+                kind = "gtc"  # nothing to cancel yet
+            if kind == "arbitrage" and (size - len(batch) < 2 or not self._paired):
+                kind = "gtc"  # a pair needs two intents of room
+            if kind == "cancel":
+                target = self._cancellable[int(picks[i] * len(self._cancellable))]
+                batch.append((time, Cancel(intent_id=self._ids.next(), target=target)))
+            elif kind == "arbitrage":
+                batch.extend(
+                    self._arbitrage(
+                        time, self._paired[int(picks[i] * len(self._paired))], size_draws[i]
+                    )
+                )
+            else:
+                leg = self._legs[markets[i]]
+                tif = _TIME_IN_FORCE[kind]
+                intent = Intent(
+                    intent_id=self._ids.next(),
+                    market=leg.market,
+                    side=Side.BUY if sides[i] else Side.SELL,
+                    outcome=Outcome.YES if outcomes[i] else Outcome.NO,
+                    price=self._price(leg, time, sides[i], outcomes[i], marketable[i], offsets[i]),
+                    size=self._size((leg,), size_draws[i]),
+                    time_in_force=tif,
+                    expires_at=time + int(mix.gtd_lifetime_s * 1e9) if kind == "gtd" else None,
+                    post_only=post_only[i] and kind in ("gtc", "gtd"),
+                )
+                if kind in ("gtc", "gtd"):
+                    self._cancellable.append(intent.intent_id)
+                batch.append((time, intent))
+            self._time = time
+        return batch
+
+    def _price(
+        self, leg: _Leg, time: int, buy: int, yes: int, marketable: bool, offset: int
+    ) -> int:
+        bid, ask = leg.walk.quote(time, Outcome.YES if yes else Outcome.NO)
+        top = SCALE // leg.walk.tick - 1
+        if buy:
+            ticks = ask + offset if marketable else bid - offset
+        else:
+            ticks = bid - offset if marketable else ask + offset
+        return min(max(ticks, 1), top) * leg.walk.tick
+
+    def _size(self, legs: tuple[_Leg, ...], draw: float) -> int:
+        """A size every leg's venue accepts: above each minimum, a multiple of each step."""
+        step = math.lcm(*(leg.size_step for leg in legs))
+        low = -(-max(leg.market.min_size for leg in legs) // step)  # in steps, rounded up
+        high = max(self._config.mix.max_size // step, low)
+        return (low + int(draw * (high - low + 1))) * step
+
+    def _arbitrage(self, time: int, first: int, draw: float) -> list[Timed]:
+        """YES on one market and NO on its twin, both priced to take the touch."""
+        twin = self._legs[first].twin
+        assert twin is not None
+        pair = ((self._legs[first], Outcome.YES), (self._legs[twin], Outcome.NO))
+        size = self._size((pair[0][0], pair[1][0]), draw)
+        group = self._ids.current + 1  # the first leg's id names the group
+        timed: list[Timed] = []
+        for leg, outcome in pair:
+            _, ask = leg.walk.quote(time, outcome)
+            intent = Intent(
+                intent_id=self._ids.next(),
+                market=leg.market,
+                side=Side.BUY,
+                outcome=outcome,
+                price=ask * leg.walk.tick,
+                size=size,
+                time_in_force=TimeInForce.FOK,
+                group_id=group,
+            )
+            timed.append((time, intent))
+        return timed

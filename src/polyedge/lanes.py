@@ -1,0 +1,75 @@
+"""Execution lanes: one per venue, a bounded core RingQueue between router and venue.
+
+The router pushes orders into a lane; the lane's executor takes them out and sends them
+to the venue simulator. In virtual time the engine drains lanes between batches; in
+real time each executor is an asyncio task woken when orders arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+from polyedge._core import RingQueue, Sequence
+from polyedge.scheduler import Scheduler
+from polyedge.state import OrderTracker
+from polyedge.types import Order, OrderEvent, OrderState, Venue
+from polyedge.venues.simulator import VenueSimulator
+
+
+class Lane:
+    __slots__ = ("policy", "pushed", "queue", "sequence", "space", "venue")
+
+    def __init__(self, venue: Venue, capacity: int, policy: Literal["wait", "reject"]) -> None:
+        self.venue = venue
+        self.queue = RingQueue(capacity)
+        self.sequence = Sequence()  # lane sequence numbers, monotonic in this lane
+        self.policy = policy
+        # Real-time mode only: wake the executor, and wake a router waiting for room.
+        self.pushed = asyncio.Event()
+        self.space = asyncio.Event()
+
+
+class VenueExecutor:
+    """Sends a lane's orders to its venue."""
+
+    __slots__ = ("_scheduler", "_simulator", "_tracker", "lane")
+
+    def __init__(
+        self, lane: Lane, simulator: VenueSimulator, tracker: OrderTracker, scheduler: Scheduler
+    ) -> None:
+        self.lane = lane
+        self._simulator = simulator
+        self._tracker = tracker
+        self._scheduler = scheduler
+
+    def drain(self) -> None:
+        """Virtual time: schedule every queued order's send at the time it was routed."""
+        for order in self.lane.queue.pop_many():
+            self._scheduler.at(order.sent_at, self.send, order)
+
+    def send(self, order: Order) -> None:
+        if order.state is not OrderState.PENDING:
+            return  # cancelled while it waited in the lane
+        order.sent_at = self._scheduler.now
+        if self._tracker.apply(order, OrderEvent.SUBMIT):
+            self._simulator.submit(order)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Real time: send orders as they arrive, until `stop` is set and the lane is empty."""
+        lane = self.lane
+        while True:
+            orders = lane.queue.pop_many()
+            if orders:
+                lane.space.set()
+                for order in orders:
+                    self.send(order)
+                continue
+            if stop.is_set():
+                return
+            lane.pushed.clear()
+            waiter = asyncio.ensure_future(lane.pushed.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait((waiter, stopper), return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            stopper.cancel()

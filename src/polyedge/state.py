@@ -1,0 +1,144 @@
+"""The in-flight order table, and the one place where order events are applied.
+
+Every event, from the engine or a venue, passes OrderTracker.apply: it goes through the
+core transition table (via Order), is logged, and updates the run's figures. A refused
+move is recorded with the order, its state and the event, and the run goes on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from polyedge.errors import IllegalTransition, InvalidValue
+from polyedge.events import EventLog
+from polyedge.metrics import IllegalTransitionRecord, RunMetrics
+from polyedge.scheduler import Scheduler
+from polyedge.types import Order, OrderEvent, OrderState, Venue
+
+VENUE_INDEX = {venue: index for index, venue in enumerate(Venue)}
+REFUSED = -1  # the to-state logged for a refused move
+_EXAMPLES = 100  # refused moves kept in full for the report
+_LATENCY_KIND = {OrderEvent.ACK: "submit_ack", OrderEvent.CANCEL_ACK: "cancel_ack"}
+
+
+class OrderTracker:
+    __slots__ = ("_log", "_metrics", "_reasons", "_scheduler", "in_flight")
+
+    def __init__(
+        self, log: EventLog, metrics: RunMetrics, scheduler: Scheduler, reasons: dict[str, int]
+    ) -> None:
+        self._log = log
+        self._metrics = metrics
+        self._scheduler = scheduler
+        self._reasons = reasons  # reject code -> its number in the log (0: no reason)
+        self.in_flight: dict[int, Order] = {}
+
+    def register(self, order: Order) -> bool:
+        """Add a new order; False if its id is already in flight."""
+        if order.order_id in self.in_flight:
+            return False
+        self.in_flight[order.order_id] = order
+        self._metrics.orders += 1
+        self._metrics.submitted_size += order.intent.size
+        return True
+
+    def apply(
+        self,
+        order: Order,
+        event: OrderEvent,
+        price: int = 0,
+        size: int = 0,
+        fee: int = 0,
+        reason: str = "",
+    ) -> bool:
+        """Apply `event` (for fills: FILL, with the size filled) to `order` now.
+
+        Returns False, and records the refusal, when the move is illegal.
+        """
+        now = self._scheduler.now
+        before = order.state
+        first_fill = order.filled == 0
+        try:
+            if event is OrderEvent.FILL:
+                order.fill(size)
+                if order.filled < order.intent.size:
+                    event = OrderEvent.PARTIAL_FILL
+            else:
+                order.apply(event)
+        except (IllegalTransition, InvalidValue):
+            self._refuse(order, event, price, size, fee, reason, now)
+            return False
+
+        metrics = self._metrics
+        venue = order.intent.market.venue
+        if size:
+            metrics.fills += 1
+            metrics.filled_size += size
+            metrics.notional += price * size  # units squared; scaled once at the end
+            metrics.fees += fee
+            if first_fill:
+                metrics.histogram(venue, "fill").record(now - order.sent_at)
+        elif event is OrderEvent.REJECT:
+            metrics.rejects.setdefault(venue, Counter())[reason] += 1
+        elif event in _LATENCY_KIND:
+            start = order.sent_at if event is OrderEvent.ACK else order.cancel_sent_at
+            metrics.histogram(venue, _LATENCY_KIND[event]).record(now - start)
+        if order.is_terminal:
+            del self.in_flight[order.order_id]
+            metrics.final_states[order.state.name] += 1
+        self._log.append(
+            order.order_id,
+            order.lane_seq,
+            VENUE_INDEX[venue],
+            event,
+            before,
+            order.state,
+            price,
+            size,
+            fee,
+            self._reasons.get(reason, 0),
+            now,
+        )
+        return True
+
+    def _refuse(
+        self,
+        order: Order,
+        event: OrderEvent,
+        price: int,
+        size: int,
+        fee: int,
+        reason: str,
+        now: int,
+    ) -> None:
+        metrics = self._metrics
+        metrics.illegal += 1
+        if len(metrics.illegal_examples) < _EXAMPLES:
+            metrics.illegal_examples.append(
+                IllegalTransitionRecord(order.order_id, order.state.name, event.name, now)
+            )
+        self._log.append(
+            order.order_id,
+            order.lane_seq,
+            VENUE_INDEX[order.intent.market.venue],
+            event,
+            order.state,
+            REFUSED,
+            price,
+            size,
+            fee,
+            self._reasons.get(reason, 0),
+            now,
+        )
+
+    def unfinished(self) -> dict[str, int]:
+        """States of the orders still in flight, by name."""
+        states: dict[str, int] = {}
+        for order in self.in_flight.values():
+            states[order.state.name] = states.get(order.state.name, 0) + 1
+        return states
+
+
+def is_working(order: Order) -> bool:
+    """At the venue and cancellable: acknowledged or not, possibly partly filled."""
+    return order.state in (OrderState.SUBMITTED, OrderState.PARTIAL_FILL)
