@@ -102,6 +102,8 @@ class IntentGenerator:
 
         batch: list[Timed] = []
         for i in range(size):
+            if len(batch) == size:  # arbitrage pairs filled it early; spare draws unused
+                break
             time = times[i]
             if end_ns is not None and time > end_ns:
                 self._time = time

@@ -1,0 +1,3 @@
+from polyedge.cli import main
+
+main()

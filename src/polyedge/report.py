@@ -1,0 +1,109 @@
+"""The run report: terminal tables and JSON, both from the same RunResult."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from polyedge.fixedpoint import to_str
+from polyedge.metrics import RunResult
+
+
+def as_json(result: RunResult) -> dict[str, Any]:
+    """The result as JSON-ready data; amounts stay exact ints of micro-units."""
+    data = dataclasses.asdict(result)
+    data["units"] = "prices, sizes, notional and fees are integers of micro-units (1e-6)"
+    return data
+
+
+def write_json(result: RunResult, path: Path) -> None:
+    path.write_text(json.dumps(as_json(result), indent=2, sort_keys=True) + "\n")
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold")
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="left" if index == 0 else "right")
+    return table
+
+
+def _counts(title: str, label: str, counts: dict[str, int]) -> Table:
+    table = _table(title, label, "count")
+    for name, count in counts.items():
+        table.add_row(name, f"{count:,}")
+    if not counts:
+        table.add_row("(none)", "0")
+    return table
+
+
+def render(result: RunResult, console: Console) -> None:
+    summary = _table("Run", "", "")
+    summary.show_header = False
+    core = "compiled" if result.compiled_core else "pure Python"
+    for name, value in (
+        ("run id", result.run_id),
+        ("mode / seed / core", f"{result.mode} / {result.seed} / {core}"),
+        ("intents", f"{result.intents:,}" + ("  (interrupted)" if result.interrupted else "")),
+        ("orders", f"{result.orders:,}"),
+        ("events", f"{result.events:,}"),
+        ("simulated time", f"{result.simulated_seconds:,.3f} s"),
+        ("wall time", f"{result.wall_seconds:,.3f} s"),
+        ("throughput", f"{result.intents_per_second:,.0f} intents/s"),
+        ("peak RSS", f"{result.peak_rss_mb:,.1f} MB"),
+        ("digest", result.digest),
+    ):
+        summary.add_row(name, value)
+    console.print(summary)
+
+    console.print(_counts("Intents", "kind", result.intents_by_kind))
+    if result.intents_refused:
+        console.print(
+            _counts("Intents refused before reaching a venue", "reason", result.intents_refused)
+        )
+    console.print(_counts("Orders by final state", "state", result.orders_by_state))
+
+    fills = _table("Fills", "", "")
+    fills.show_header = False
+    for name, value in (
+        ("fills", f"{result.fills:,}"),
+        ("size submitted", to_str(result.submitted_size)),
+        ("size filled", to_str(result.filled_size)),
+        ("fill ratio", f"{result.fill_ratio:.2%}"),
+        ("notional", f"${to_str(result.notional)}"),
+        ("fees", f"${to_str(result.fees)}"),
+    ):
+        fills.add_row(name, value)
+    console.print(fills)
+
+    rejects = _table("Rejects by reason", "venue", "reason", "count")
+    for venue, codes in result.rejects_by_reason.items():
+        for code, count in codes.items():
+            rejects.add_row(venue, code, f"{count:,}")
+    console.print(rejects)
+
+    illegal = _table(
+        f"Illegal transitions refused: {result.illegal_transitions:,}",
+        "order",
+        "state",
+        "event",
+        "time (ns)",
+    )
+    for record in result.illegal_examples[:10]:
+        illegal.add_row(str(record.order_id), record.state, record.event, f"{record.time_ns:,}")
+    console.print(illegal)
+
+    latency = _table("Latency (us)", "venue", "message", "count", "p50", "p90", "p99", "max")
+    for venue, kinds in result.latency_us.items():
+        for kind, s in kinds.items():
+            latency.add_row(
+                venue,
+                kind,
+                f"{s.count:,}",
+                *(f"{v:,.0f}" for v in (s.p50_us, s.p90_us, s.p99_us, s.max_us)),
+            )
+    console.print(latency)
