@@ -170,6 +170,9 @@ class IntentMix(_Model):
     post_only_rate: Probability = Field(default=0.05, description="share of GTC/GTD post-only")
     max_size: Amount = Field(default=to_units(100), description="largest order size")
     gtd_lifetime_s: float = Field(default=5.0, gt=0)
+    gtc_lifetime_s: float = Field(
+        default=10.0, gt=0, description="the strategy cancels GTC orders still working by then"
+    )
 
     @model_validator(mode="after")
     def _some_weight(self) -> Self:

@@ -65,6 +65,9 @@ class IntentGenerator:
         weights = np.array(list(config.mix.weights().values()))
         self._weights = weights / weights.sum()
         self._cancellable: deque[int] = deque(maxlen=_CANCELLABLE)
+        # (when, id): the strategy cancels each GTC order still working after its lifetime,
+        # which bounds the orders in flight (and memory) however long the run.
+        self._refresh: deque[tuple[int, int]] = deque()
         self._time = 0
 
     def batches(self) -> Iterator[list[Timed]]:
@@ -100,13 +103,19 @@ class IntentGenerator:
         size_draws = rng.random(size).tolist()
         picks = rng.random(size).tolist()
 
+        lifetime_ns = int(mix.gtc_lifetime_s * 1e9)
         batch: list[Timed] = []
         for i in range(size):
-            if len(batch) == size:  # arbitrage pairs filled it early; spare draws unused
-                break
             time = times[i]
             if end_ns is not None and time > end_ns:
                 self._time = time
+                break
+            refresh = self._refresh
+            while refresh and refresh[0][0] <= time and len(batch) < size:
+                due, target = refresh.popleft()
+                self._time = max(due, self._time)
+                batch.append((self._time, Cancel(intent_id=self._ids.next(), target=target)))
+            if len(batch) == size:  # cancels or arbitrage pairs filled it; spare draws unused
                 break
             kind = KINDS[kinds[i]]
             if kind == "cancel" and not self._cancellable:
@@ -138,6 +147,8 @@ class IntentGenerator:
                 )
                 if kind in ("gtc", "gtd"):
                     self._cancellable.append(intent.intent_id)
+                if kind == "gtc":
+                    self._refresh.append((time + lifetime_ns, intent.intent_id))
                 batch.append((time, intent))
             self._time = time
         return batch
