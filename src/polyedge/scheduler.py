@@ -2,8 +2,8 @@
 
 `VirtualScheduler` keeps a heap keyed by simulated nanoseconds and jumps from one action
 to the next, so simulated latency costs no wall time and the run is deterministic (equal
-times keep the order they were scheduled in). `RealtimeScheduler` hands the same actions
-to the asyncio loop at real offsets, to exercise the code under real concurrency.
+times keep the order they were scheduled in). `RealtimeScheduler` runs the same heap at
+real offsets from the asyncio loop, to exercise the code under real concurrency.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ class VirtualScheduler:
         self._counter = 0  # breaks ties between equal times: first scheduled, first run
         self.now = 0
 
-    def __len__(self) -> int:
-        return len(self._heap)
+    def next_due(self) -> int | None:
+        """When the earliest scheduled action is due, or None when nothing is."""
+        return self._heap[0][0] if self._heap else None
 
     def at(self, when: int, action: Action, *args: Any) -> None:
         self._counter += 1
@@ -55,39 +56,64 @@ class VirtualScheduler:
 
 
 class RealtimeScheduler:
-    __slots__ = ("_idle", "_loop", "_origin", "_pending")
+    """The virtual scheduler's ordered heap, run by one asyncio timer at real offsets.
+
+    asyncio's own timers do not keep the order of callbacks due at the same instant, so
+    the heap decides the order, exactly as in virtual time, and the loop only says when.
+    """
+
+    __slots__ = ("_due", "_error", "_idle", "_loop", "_origin", "_timer", "_timer_at")
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._origin = self._loop.time()
-        self._pending = 0
+        self._due = VirtualScheduler()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._error: BaseException | None = None
 
     @property
     def now(self) -> int:
         return int((self._loop.time() - self._origin) * 1e9)
 
     def at(self, when: int, action: Action, *args: Any) -> None:
-        self._pending += 1
-        self._idle.clear()
-        self._loop.call_at(self._origin + when / 1e9, self._fire, action, args)
+        self._due.at(when, action, *args)
+        self._arm()
 
-    def _fire(self, action: Action, args: tuple[Any, ...]) -> None:
+    def _arm(self) -> None:
+        """Have the timer fire when the earliest action is due."""
+        first = self._due.next_due()
+        if first is None:
+            self._idle.set()
+            return
+        self._idle.clear()
+        if self._timer is None or first < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._loop.call_at(self._origin + first / 1e9, self._fire)
+            self._timer_at = first
+
+    def _fire(self) -> None:
+        self._timer = None
         try:
-            action(*args)
-        finally:
-            self._pending -= 1
-            if not self._pending:
-                self._idle.set()
+            self._due.run_until(self.now)
+        except BaseException as exc:  # surfaced by idle(), not lost in the loop's handler
+            self._error = exc
+            self._idle.set()
+            return
+        self._arm()
 
     async def sleep_until(self, when: int) -> None:
         await asyncio.sleep(max(0.0, self._origin + when / 1e9 - self._loop.time()))
 
     async def idle(self) -> None:
         """Wait until nothing is scheduled (actions may schedule more while we wait)."""
-        while self._pending:
+        while self._due.next_due() is not None and self._error is None:
             await self._idle.wait()
+        if self._error is not None:
+            raise self._error
 
 
 def wall_clock() -> float:
