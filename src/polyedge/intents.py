@@ -36,14 +36,34 @@ _CANCELLABLE = 4096  # recent resting orders a cancel may pick from (flat memory
 Timed = tuple[int, Intent | Cancel]
 
 
+@dataclass(frozen=True, slots=True)
+class _Sizes:
+    """Sizes every venue of some legs accepts: low + k steps, k in [0, count)."""
+
+    low: int
+    count: int
+    step: int
+
+    @classmethod
+    def accepted_by(cls, markets: tuple[Market, ...], max_size: int) -> _Sizes:
+        step = math.lcm(*(PROFILES[market.venue].size_step for market in markets))
+        low = -(-max(market.min_size for market in markets) // step)  # in steps, rounded up
+        high = max(max_size // step, low)
+        return cls(low * step, high - low + 1, step)
+
+    def draw(self, uniform: float) -> int:
+        return self.low + int(uniform * self.count) * self.step
+
+
 @dataclass(slots=True)
 class _Leg:
     """What the generator needs to know about one market to price intents on it."""
 
     market: Market
     walk: PriceWalk
-    size_step: int
+    sizes: _Sizes  # sizes of single orders on this market
     twin: int | None  # index of the twin market, if any
+    pair_sizes: _Sizes | None  # sizes of arbitrage pairs with the twin
 
 
 class IntentGenerator:
@@ -52,12 +72,16 @@ class IntentGenerator:
         self._rng = component_rng(config.seed, "intents")
         self._ids = Sequence()
         index = {market_id: i for i, market_id in enumerate(markets)}
+        max_size = config.mix.max_size
         self._legs = [
             _Leg(
                 market=markets[mc.market_id],
                 walk=PriceWalk(mc, markets[mc.market_id], config.seed),
-                size_step=PROFILES[mc.venue].size_step,
+                sizes=_Sizes.accepted_by((markets[mc.market_id],), max_size),
                 twin=index[mc.twin] if mc.twin else None,
+                pair_sizes=_Sizes.accepted_by((markets[mc.market_id], markets[mc.twin]), max_size)
+                if mc.twin
+                else None,
             )
             for mc in config.markets
         ]
@@ -140,7 +164,7 @@ class IntentGenerator:
                     side=Side.BUY if sides[i] else Side.SELL,
                     outcome=Outcome.YES if outcomes[i] else Outcome.NO,
                     price=self._price(leg, time, sides[i], outcomes[i], marketable[i], offsets[i]),
-                    size=self._size((leg,), size_draws[i]),
+                    size=leg.sizes.draw(size_draws[i]),
                     time_in_force=tif,
                     expires_at=time + int(mix.gtd_lifetime_s * 1e9) if kind == "gtd" else None,
                     post_only=post_only[i] and kind in ("gtc", "gtd"),
@@ -164,19 +188,12 @@ class IntentGenerator:
             ticks = bid - offset if marketable else ask + offset
         return min(max(ticks, 1), top) * leg.walk.tick
 
-    def _size(self, legs: tuple[_Leg, ...], draw: float) -> int:
-        """A size every leg's venue accepts: above each minimum, a multiple of each step."""
-        step = math.lcm(*(leg.size_step for leg in legs))
-        low = -(-max(leg.market.min_size for leg in legs) // step)  # in steps, rounded up
-        high = max(self._config.mix.max_size // step, low)
-        return (low + int(draw * (high - low + 1))) * step
-
     def _arbitrage(self, time: int, first: int, draw: float) -> list[Timed]:
         """YES on one market and NO on its twin, both priced to take the touch."""
-        twin = self._legs[first].twin
-        assert twin is not None
+        twin, sizes = self._legs[first].twin, self._legs[first].pair_sizes
+        assert twin is not None and sizes is not None
         pair = ((self._legs[first], Outcome.YES), (self._legs[twin], Outcome.NO))
-        size = self._size((pair[0][0], pair[1][0]), draw)
+        size = sizes.draw(draw)
         group = self._ids.current + 1  # the first leg's id names the group
         timed: list[Timed] = []
         for leg, outcome in pair:

@@ -42,7 +42,9 @@ class VirtualScheduler:
 
     def at(self, when: int, action: Action, *args: Any) -> None:
         self._counter += 1
-        heapq.heappush(self._heap, (max(when, self.now), self._counter, action, args))
+        if when < self.now:
+            when = self.now
+        heapq.heappush(self._heap, (when, self._counter, action, args))
 
     def run_until(self, limit: int | None = None) -> None:
         """Run every action due up to `limit` ns (all of them when None), in time order."""

@@ -182,9 +182,13 @@ class Intent:
 
     def __post_init__(self) -> None:
         positive_units(self.intent_id, "intent_id")
-        object.__setattr__(self, "side", Side(self.side))
-        object.__setattr__(self, "outcome", Outcome(self.outcome))
-        object.__setattr__(self, "time_in_force", TimeInForce(self.time_in_force))
+        # Normalise "buy", "yes", "ioc", ... to the enums (skipped when already enums: hot).
+        if type(self.side) is not Side:
+            object.__setattr__(self, "side", Side(self.side))
+        if type(self.outcome) is not Outcome:
+            object.__setattr__(self, "outcome", Outcome(self.outcome))
+        if type(self.time_in_force) is not TimeInForce:
+            object.__setattr__(self, "time_in_force", TimeInForce(self.time_in_force))
         self.market.check_price(self.price)
         positive_units(self.size, "size")
         if (self.time_in_force is TimeInForce.GTD) != (self.expires_at is not None):

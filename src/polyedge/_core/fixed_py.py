@@ -24,6 +24,8 @@ INT64_MAX = 2**63 - 1
 
 def checked_units(value: object, name: str) -> int:
     """`value` as an int of units, or a TypeError / FixedPointOverflow naming `name`."""
+    if type(value) is int and INT64_MIN <= value <= INT64_MAX:  # the common case, first
+        return value
     if isinstance(value, float):
         raise FloatRefused(name, value)
     if isinstance(value, bool):
