@@ -42,7 +42,9 @@ def test_example_is_the_default_scenario() -> None:
 
 
 def test_toml_numbers_are_exact(tmp_path: Path) -> None:
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 [[markets]]
 venue = "polymarket"
 market_id = "m"
@@ -52,7 +54,8 @@ min_size = 5
 
 [mix]
 arbitrage = 0
-""")
+""",
+    )
     market = TestConfig.load(path).markets[0]
     assert (market.tick_size, market.fair_price, market.min_size) == (1_000, 123_000, 5_000_000)
 
@@ -75,19 +78,30 @@ def test_dump_and_validate_round_trip() -> None:
         ("mode = 'fast'", "mode: Input should be 'virtual' or 'realtime'"),
         ("duration_s = 5", "give exactly one of intents and duration_s"),
         ("colour = 'red'", "colour: Extra inputs are not permitted"),
-        ("[[venues]]\nvenue = 'kalshi'\nqueue_capacity = 1000",
-         "venues.0.queue_capacity: must be a power of two, got 1000"),
+        (
+            "[[venues]]\nvenue = 'kalshi'\nqueue_capacity = 1000",
+            "venues.0.queue_capacity: must be a power of two, got 1000",
+        ),
         ("[[markets]]\nvenue = 'binance'\nmarket_id = 'x'", "markets.0.venue: Input should be"),
-        ("[[markets]]\nvenue = 'kalshi'\nmarket_id = 'x'\nfair_price = 1.5",
-         "fair_price 1.5 is outside"),
-        ("[[markets]]\nvenue = 'kalshi'\nmarket_id = 'x'\ntick_size = 0.003",
-         "tick_size 0.003 must divide 1"),
+        (
+            "[[markets]]\nvenue = 'kalshi'\nmarket_id = 'x'\nfair_price = 1.5",
+            "fair_price 1.5 is outside",
+        ),
+        (
+            "[[markets]]\nvenue = 'kalshi'\nmarket_id = 'x'\ntick_size = 0.003",
+            "tick_size 0.003 must divide 1",
+        ),
         ("[[markets]]\nvenue = 'kalshi'\nmarket_id = 'x'", "mix.arbitrage needs at least one pair"),
-        ("[[markets]]\nvenue = 'kalshi'\nmarket_id = 'x'\ntwin = 'y'\n[mix]\narbitrage = 0",
-         "twin 'y' must be a market on another venue"),
+        (
+            "[[markets]]\nvenue = 'kalshi'\nmarket_id = 'x'\ntwin = 'y'\n[mix]\narbitrage = 0",
+            "twin 'y' must be a market on another venue",
+        ),
         ("[venues.latency]", "venues: Input should be a valid list"),
-        ("[[venues]]\nvenue = 'kalshi'\n[venues.latency]\nfill = { kind = 'normal', mean_us = -1,"
-         " std_us = 1 }", "venues.0.latency.fill.normal.mean_us"),
+        (
+            "[[venues]]\nvenue = 'kalshi'\n[venues.latency]\n"
+            "fill = { kind = 'normal', mean_us = -1, std_us = 1 }",
+            "venues.0.latency.fill.normal.mean_us",
+        ),
         ("intents = ", "is not valid TOML"),
     ],
 )
@@ -99,7 +113,7 @@ def test_bad_config_names_the_field(tmp_path: Path, text: str, words: str) -> No
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="cannot read config .*: No such file"):
+    with pytest.raises(ConfigError, match=r"cannot read config .*: No such file"):
         TestConfig.load(tmp_path / "nope.toml")
 
 

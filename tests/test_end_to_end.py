@@ -80,8 +80,15 @@ def test_an_illegal_venue_event_is_refused_counted_and_reported(monkeypatch: Any
     def fill_after_cancel(self: VenueSimulator, order: Any) -> None:
         original(self, order)
         step = order.intent.market.min_size
-        self._scheduler.at(self._scheduler.now + 10**9, self._deliver, order, OrderEvent.FILL,
-                           order.intent.price, step, 0)
+        self._scheduler.at(
+            self._scheduler.now + 10**9,
+            self._deliver,
+            order,
+            OrderEvent.FILL,
+            order.intent.price,
+            step,
+            0,
+        )
 
     monkeypatch.setattr(VenueSimulator, "_cancel_arrives", fill_after_cancel)
     result = run(TestConfig(intents=3_000))
@@ -97,8 +104,22 @@ def test_a_user_supplied_source_replaces_the_generator() -> None:
     market = markets["KXBTC-100K"]
     from polyedge.types import Intent
 
-    source = [[(1_000, Intent(intent_id=1, market=market, side="buy", outcome="yes",
-                              price=10_000, size=3_000_000, time_in_force="GTC"))]]
+    source = [
+        [
+            (
+                1_000,
+                Intent(
+                    intent_id=1,
+                    market=market,
+                    side="buy",
+                    outcome="yes",
+                    price=10_000,
+                    size=3_000_000,
+                    time_in_force="GTC",
+                ),
+            )
+        ]
+    ]
     result = run(config, source=source)
     assert result.intents == 1 and result.orders == 1
     assert result.intents_by_kind == {"gtc": 1}
@@ -119,10 +140,22 @@ def test_realtime_mode_runs_with_real_concurrency() -> None:
         fill=ConstantLatency(value_us=1_000),
         cancel_ack=ConstantLatency(value_us=2_000),
     )
-    venues = [VenueConfig(venue=v, latency=fast, queue_capacity=8,
-                          responses=ResponseModel(resting_fill_mean_s=0.02)) for v in Venue]
-    config = TestConfig(intents=300, arrival_rate=3_000, mode="realtime", venues=venues,
-                        mix=IntentMix(gtd_lifetime_s=0.05, gtc_lifetime_s=0.1))
+    venues = [
+        VenueConfig(
+            venue=v,
+            latency=fast,
+            queue_capacity=8,
+            responses=ResponseModel(resting_fill_mean_s=0.02),
+        )
+        for v in Venue
+    ]
+    config = TestConfig(
+        intents=300,
+        arrival_rate=3_000,
+        mode="realtime",
+        venues=venues,
+        mix=IntentMix(gtd_lifetime_s=0.05, gtc_lifetime_s=0.1),
+    )
     result = run(config)
     assert result.mode == "realtime" and result.intents == 300
     assert result.illegal_transitions == 0
@@ -135,19 +168,28 @@ def test_realtime_mode_runs_with_real_concurrency() -> None:
 
 
 def _polyedge(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "polyedge", *args], capture_output=True,
-                          text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "polyedge", *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_cli_run_prints_the_report_and_writes_json(tmp_path: Path) -> None:
     done = _polyedge("run", "--intents", "2000", "--seed", "4", "--json", "out.json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    for heading in ("Orders by final state", "Fills", "Rejects by reason", "Latency (us)",
-                    "Illegal transitions refused: 0", "digest"):
+    for heading in (
+        "Orders by final state",
+        "Fills",
+        "Rejects by reason",
+        "Latency (us)",
+        "Illegal transitions refused: 0",
+        "digest",
+    ):
         assert heading in done.stdout
     figures = json.loads((tmp_path / "out.json").read_text())
     assert figures["intents"] == 2000 and figures["seed"] == 4
-    assert figures["digest"] in done.stdout.replace("\n", "") or figures["digest"][:40] in done.stdout
+    assert (
+        figures["digest"] in done.stdout.replace("\n", "") or figures["digest"][:40] in done.stdout
+    )
     assert figures["digest"] == run(TestConfig(intents=2000, seed=4)).digest
 
 
@@ -161,7 +203,9 @@ def test_cli_run_prints_the_report_and_writes_json(tmp_path: Path) -> None:
         (["config"], "polyedge config --example"),
     ],
 )
-def test_cli_bad_input_exits_2_without_traceback(tmp_path: Path, args: list[str], words: str) -> None:
+def test_cli_bad_input_exits_2_without_traceback(
+    tmp_path: Path, args: list[str], words: str
+) -> None:
     done = _polyedge(*args, cwd=tmp_path)
     assert done.returncode == 2
     assert words in done.stderr

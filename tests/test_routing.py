@@ -21,7 +21,11 @@ def pipeline(**venue_settings: Any) -> _Pipeline:
 def intent(p: _Pipeline, intent_id: int, venue: Venue, **fields: Any) -> Intent:
     market: Market = next(m for m in p.markets.values() if m.venue is venue)
     values: dict[str, Any] = dict(
-        intent_id=intent_id, market=market, side="buy", outcome="yes", price=100_000,
+        intent_id=intent_id,
+        market=market,
+        side="buy",
+        outcome="yes",
+        price=100_000,
         size=10 * SCALE,
     )
     return Intent(**(values | fields))

@@ -54,11 +54,11 @@ class OrderRouter:
         self._metrics.intents_by_kind[
             "arbitrage" if item.group_id else _KIND[item.time_in_force]
         ] += 1
-        order = Order(item.intent_id, item, sent_at=time)
-        if not self._tracker.register(order):
+        if item.intent_id in self._tracker.in_flight:
             self._metrics.intents_refused[DUPLICATE_INTENT] += 1
             return None
-        order.lane_seq = lane.sequence.next()
+        order = Order(item.intent_id, item, lane_seq=lane.sequence.next(), sent_at=time)
+        self._tracker.register(order)
         if not lane.queue.try_push(order):  # full, and the policy is to reject
             self._scheduler.at(
                 time, self._tracker.apply, order, OrderEvent.REJECT, 0, 0, 0, LANE_FULL

@@ -40,6 +40,23 @@ class OrderTracker:
         self.in_flight[order.order_id] = order
         self._metrics.orders += 1
         self._metrics.submitted_size += order.intent.size
+        intent = order.intent
+        self._log.order(
+            (
+                order.order_id,
+                order.lane_seq,
+                VENUE_INDEX[intent.market.venue],
+                intent.market.market_id,
+                intent.side.value,
+                intent.outcome.value,
+                intent.price,
+                intent.size,
+                intent.time_in_force.value,
+                intent.expires_at,
+                intent.post_only,
+                intent.group_id,
+            )
+        )
         return True
 
     def apply(

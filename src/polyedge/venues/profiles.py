@@ -19,6 +19,7 @@ class Rule(StrEnum):
     TICK = "tick"  # price not a multiple of the tick
     PRICE_BOUNDS = "price_bounds"  # price outside [tick, 1 - tick]
     MIN_SIZE = "min_size"
+    MIN_MARKETABLE_BUY = "min_marketable_buy"  # a marketable BUY worth less than the minimum
     SIZE_STEP = "size_step"  # size not a multiple of the venue's size step
     POST_ONLY_CROSS = "post_only_cross"  # a post-only order that would take liquidity
     FOK_UNFILLED = "fok_unfilled"  # a fill-or-kill order that cannot fill at once
@@ -38,6 +39,7 @@ class VenueProfile:
     tick_size: int  # default tick for the venue's markets, in units
     min_size: int  # default minimum order size, in units
     size_step: int  # sizes are multiples of this (0.01 share; whole Kalshi contracts)
+    min_marketable_buy: int  # smallest notional of a BUY that takes liquidity (0: none)
     fees: FeeProfile
     rule_codes: dict[Rule, str]
     random_reject_codes: tuple[str, ...]  # what the response model's random rejects say
@@ -51,12 +53,14 @@ POLYMARKET = VenueProfile(
     tick_size=SCALE // 100,
     min_size=5 * SCALE,
     size_step=SCALE // 100,
+    min_marketable_buy=SCALE,  # $1
     # crypto category: 0.07 taker, makers pay nothing, rounded to 0.00001 USDC
     fees=FeeProfile(taker_rate=70_000, quantum=10, rounding=Rounding.HALF_EVEN),
     rule_codes={
         Rule.TICK: "INVALID_ORDER_MIN_TICK_SIZE",
         Rule.PRICE_BOUNDS: "INVALID_ORDER_MIN_TICK_SIZE",
         Rule.MIN_SIZE: "INVALID_ORDER_MIN_SIZE",
+        Rule.MIN_MARKETABLE_BUY: "INVALID_ORDER_MIN_SIZE",
         Rule.SIZE_STEP: "INVALID_ORDER_MIN_SIZE",
         Rule.POST_ONLY_CROSS: "INVALID_POST_ONLY_ORDER",
         Rule.FOK_UNFILLED: "FOK_ORDER_NOT_FILLED_ERROR",
@@ -70,6 +74,7 @@ KALSHI = VenueProfile(
     tick_size=CENT,
     min_size=SCALE,
     size_step=SCALE,
+    min_marketable_buy=0,
     # quadratic: ceil(0.07 * C * P * (1 - P)) to the next cent, takers only
     fees=FeeProfile(taker_rate=70_000, quantum=CENT, rounding=Rounding.CEIL),
     rule_codes={

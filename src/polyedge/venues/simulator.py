@@ -53,6 +53,7 @@ class VenueSimulator:
     ) -> None:
         profile = PROFILES[config.venue]
         self._codes = profile.rule_codes
+        self._min_marketable_buy = profile.min_marketable_buy
         self._random_codes = profile.random_reject_codes
         self._size_step = profile.size_step
         self._responses = config.responses
@@ -106,17 +107,20 @@ class VenueSimulator:
         del self._in_transit[order.order_id]
         intent = order.intent
         book = self._books[intent.market.market_id]
-        code = self._broken_rule(intent, now)
+        code = self._broken_rule(intent, book.market, now)
         if code:
             self._deliver(order, OrderEvent.REJECT, reason=code)
             return
         tick = book.walk.tick
         bid, ask = book.walk.quote(now, intent.outcome)
-        limit = intent.price // tick
+        limit = intent.price // tick  # exact: the price passed the venue's tick check
         buying = intent.side is Side.BUY
         crosses = limit >= ask if buying else limit <= bid
         if crosses and intent.post_only:
             self._deliver(order, OrderEvent.REJECT, reason=self._codes[Rule.POST_ONLY_CROSS])
+            return
+        if crosses and buying and intent.size * intent.price < self._min_marketable_buy * SCALE:
+            self._deliver(order, OrderEvent.REJECT, reason=self._codes[Rule.MIN_MARKETABLE_BUY])
             return
         available = int(book.depth_steps * self._depth.next()) + 1 if crosses else 0
         taken = min(intent.size, available * self._size_step)
@@ -143,9 +147,12 @@ class VenueSimulator:
         if self._chance.next() < self._responses.resting_fill_rate:
             self._schedule_resting_fills(order, rest, now)
 
-    def _broken_rule(self, intent: Intent, now: int) -> str:
-        """The reject code for the first rule `intent` breaks, or ""."""
-        market, codes = intent.market, self._codes
+    def _broken_rule(self, intent: Intent, market: Market, now: int) -> str:
+        """The reject code for the first rule of this venue's `market` `intent` breaks, or "".
+
+        The venue's own market decides, not the client's copy of it (its tick may differ).
+        """
+        codes = self._codes
         if not market.tick_size <= intent.price <= SCALE - market.tick_size:
             return codes[Rule.PRICE_BOUNDS]
         if intent.price % market.tick_size:
@@ -172,8 +179,9 @@ class VenueSimulator:
     def _schedule_resting_fills(self, order: Order, rest: int, now: int) -> None:
         steps = rest // self._size_step
         parts = 1
-        if steps > 1 and self._chance.next() < self._responses.partial_fill_rate:
-            parts = min(steps, 2 + int(self._chance.next() * (self._responses.max_fill_parts - 1)))
+        most = min(steps, self._responses.max_fill_parts)
+        if most > 1 and self._chance.next() < self._responses.partial_fill_rate:
+            parts = 2 + int(self._chance.next() * (most - 1))
         when = now
         for part in range(parts):
             when += self._wait.next()
