@@ -12,8 +12,10 @@ the orders in flight finish, and still returns the figures.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 
 from polyedge import _core
 from polyedge.config import TestConfig
@@ -21,15 +23,20 @@ from polyedge.events import EventLog, run_uuid
 from polyedge.fixedpoint import SCALE, Rounding, round_div
 from polyedge.intents import IntentGenerator, Timed
 from polyedge.lanes import Lane, VenueExecutor
-from polyedge.metrics import RunMetrics, RunResult
+from polyedge.metrics import RunMetrics, RunResult, StoreSummary
+from polyedge.recovery import Recovery, recover
 from polyedge.routing import OrderRouter
 from polyedge.scheduler import RealtimeScheduler, Scheduler, VirtualScheduler, wall_clock
 from polyedge.state import OrderTracker
+from polyedge.store.base import RunRecord, Store, StoreError
+from polyedge.store.writer import BatchWriter
 from polyedge.types import Market, Venue
 from polyedge.venues.profiles import LOCAL_REASONS, PROFILES
 from polyedge.venues.simulator import VenueSimulator
 
 Progress = Callable[[int], None]  # called with the number of intents taken so far
+Room = Callable[[], Awaitable[None]]  # waits while the store's buffer is full
+STORE_CLOSE_TIMEOUT_S = 60.0  # how long the end of a run waits for a store that is down
 
 
 class _Pipeline:
@@ -58,18 +65,101 @@ class _Pipeline:
         self.router = OrderRouter(self.lanes, simulators, self.tracker, scheduler, self.metrics)
 
 
+class _Persistence:
+    """A run's link to its store: the batch writer, and what a resume must check."""
+
+    def __init__(self, store: Store, pipeline: _Pipeline) -> None:
+        self.store = store
+        self.pipeline = pipeline
+        self.run_id = pipeline.log.run_id
+        self.recovery: Recovery | None = None
+        self.stored: RunRecord | None = None
+        self.writer: BatchWriter | None = None
+
+    async def start(self) -> None:
+        await self.store.open()
+        self.stored = await self.store.begin_run(
+            self.run_id, self.pipeline.config.model_dump_json()
+        )
+        if self.stored.events:  # this run is stored already, wholly or in part
+            self.recovery = await recover(self.store, self.run_id)
+            if self.stored.status != "completed":
+                self.pipeline.log.at_count(self.stored.events, self._check_replay)
+        self.writer = BatchWriter(self.store, self.run_id, skip_through=self.stored.events)
+        self.pipeline.log.subscribe(self.writer.consume)
+        self.writer.start()
+
+    def _check_replay(self) -> None:
+        """At the stored high-water mark, the replay must be where the store says."""
+        assert self.recovery is not None
+        replayed = {
+            order.order_id: (int(order.state), order.filled)
+            for order in self.pipeline.tracker.in_flight.values()
+        }
+        if replayed != self.recovery.by_order():
+            raise StoreError(
+                f"run {self.run_id} in {self.store.description} does not match its replay at "
+                f"event {self.recovery.high_water_mark}: the store holds another run's data"
+            )
+
+    async def room(self) -> None:
+        if self.writer is not None:
+            await self.writer.room()
+
+    async def finish(self, digest: str, interrupted: bool) -> StoreSummary:
+        assert self.writer is not None and self.stored is not None
+        await self.writer.close(STORE_CLOSE_TIMEOUT_S)
+        stats = self.writer.stats
+        complete = not interrupted and not stats.unwritten
+        if self.stored.status != "completed":
+            await self.store.end_run(
+                self.run_id,
+                "completed" if complete else "interrupted",
+                digest if complete else None,
+            )
+        await self.store.close()  # before the summary, so it counts the closed connections
+        connections = self.store.connections
+        return StoreSummary(
+            store=self.store.description,
+            degraded=stats.degraded,
+            events_written=stats.events_written,
+            batches=stats.batches,
+            retries=stats.retries,
+            unwritten=stats.unwritten,
+            resumed_from=self.stored.events,
+            recovery_seconds=self.recovery.seconds if self.recovery else 0.0,
+            matches_stored_digest=(
+                digest == self.stored.digest if self.stored.status == "completed" else None
+            ),
+            connections={
+                "opened": connections.opened,
+                "closed": connections.closed,
+                "failed": connections.failed,
+                "in_use": connections.in_use,
+            },
+            errors=list(stats.errors),
+        )
+
+
 class DryTestingEngine:
     """`await DryTestingEngine(config).run()` runs a dry test and returns its RunResult.
 
     `source` replaces the seeded intent generator: any iterable of batches of
-    (arrival time in ns, Intent | Cancel), arrival times not decreasing.
+    (arrival time in ns, Intent | Cancel), arrival times not decreasing. With a `store`,
+    every event is written to it; a run already (partly) stored there is replayed and
+    continued from its high-water mark, so the result is the same as one uninterrupted
+    run.
     """
 
     def __init__(
-        self, config: TestConfig | None = None, source: Iterable[list[Timed]] | None = None
+        self,
+        config: TestConfig | None = None,
+        source: Iterable[list[Timed]] | None = None,
+        store: Store | None = None,
     ) -> None:
         self.config = config or TestConfig()
         self._source = source
+        self._store = store
         self._stopping = False
 
     def stop(self) -> None:
@@ -77,21 +167,37 @@ class DryTestingEngine:
         self._stopping = True
 
     async def run(self, progress: Progress | None = None) -> RunResult:
+        with _fewer_collections():
+            return await self._run(progress)
+
+    async def _run(self, progress: Progress | None) -> RunResult:
         started = wall_clock()
-        if self.config.mode == "virtual":
-            pipeline = _Pipeline(self.config, VirtualScheduler())
-            taken = await self._run_virtual(pipeline, progress)
-        else:
-            pipeline = _Pipeline(self.config, RealtimeScheduler())
-            taken = await self._run_realtime(pipeline, progress)
-        return _result(pipeline, taken, wall_clock() - started, self._stopping)
+        scheduler: Scheduler = (
+            VirtualScheduler() if self.config.mode == "virtual" else RealtimeScheduler()
+        )
+        pipeline = _Pipeline(self.config, scheduler)
+        persistence = _Persistence(self._store, pipeline) if self._store else None
+        try:
+            if persistence is not None:
+                await persistence.start()
+            room = persistence.room if persistence else _no_wait
+            if self.config.mode == "virtual":
+                taken = await self._run_virtual(pipeline, progress, room)
+            else:
+                taken = await self._run_realtime(pipeline, progress, room)
+            digest = pipeline.log.digest()
+            store = await persistence.finish(digest, self._stopping) if persistence else None
+        finally:
+            if self._store is not None:
+                await self._store.close()
+        return _result(pipeline, taken, wall_clock() - started, self._stopping, store)
 
     def _batches(self, pipeline: _Pipeline) -> Iterable[list[Timed]]:
         if self._source is not None:
             return self._source
         return IntentGenerator(self.config, pipeline.markets).batches()
 
-    async def _run_virtual(self, pipeline: _Pipeline, progress: Progress | None) -> int:
+    async def _run_virtual(self, pipeline: _Pipeline, progress: Progress | None, room: Room) -> int:
         scheduler = pipeline.scheduler
         assert isinstance(scheduler, VirtualScheduler)
         executors = {executor.lane.venue: executor for executor in pipeline.executors}
@@ -109,11 +215,14 @@ class DryTestingEngine:
             taken += len(batch)
             if progress:
                 progress(taken)
+            await room()  # the store's buffer is full: wait for the writer
             await asyncio.sleep(0)  # let the loop breathe (signals, other tasks)
         scheduler.run_until(None)
         return taken
 
-    async def _run_realtime(self, pipeline: _Pipeline, progress: Progress | None) -> int:
+    async def _run_realtime(
+        self, pipeline: _Pipeline, progress: Progress | None, room: Room
+    ) -> int:
         scheduler = pipeline.scheduler
         assert isinstance(scheduler, RealtimeScheduler)
         senders_done = asyncio.Event()
@@ -134,6 +243,7 @@ class DryTestingEngine:
                     taken += 1
                 if progress:
                     progress(taken)
+                await room()
                 if self._stopping:
                     break
         finally:
@@ -152,7 +262,34 @@ def _peak_rss_mb() -> float:
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
-def _result(pipeline: _Pipeline, taken: int, wall_seconds: float, interrupted: bool) -> RunResult:
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while the engine runs.
+
+    A run keeps hundreds of thousands of small tuples alive (the scheduler's heap, the
+    store's buffer); at the default thresholds the collector scans them again and again
+    (measured: 13% of a run without a store, more with one). The engine makes no cycles
+    of its own, so collecting less often frees the same memory, later.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+async def _no_wait() -> None:
+    return None
+
+
+def _result(
+    pipeline: _Pipeline,
+    taken: int,
+    wall_seconds: float,
+    interrupted: bool,
+    store: StoreSummary | None,
+) -> RunResult:
     metrics, log = pipeline.metrics, pipeline.log
     digest = log.digest()
     states = dict(metrics.final_states)
@@ -190,4 +327,5 @@ def _result(pipeline: _Pipeline, taken: int, wall_seconds: float, interrupted: b
         intents_per_second=taken / wall_seconds if wall_seconds > 0 else 0.0,
         peak_rss_mb=_peak_rss_mb(),
         digest=digest,
+        store=store,
     )

@@ -69,6 +69,23 @@ class IllegalTransitionRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreSummary:
+    """What persistence did during a run."""
+
+    store: str  # kind and location, never credentials
+    degraded: bool  # a batch outlived its retry budget at some point
+    events_written: int
+    batches: int
+    retries: int
+    unwritten: int  # events still buffered at the end (the store stayed down)
+    resumed_from: int  # events already stored when the run started (0: a new run)
+    recovery_seconds: float
+    matches_stored_digest: bool | None  # for a run stored complete before: same digest?
+    connections: dict[str, int]  # opened, closed, failed, in_use
+    errors: list[str]
+
+
+@dataclass(frozen=True, slots=True)
 class RunResult:
     """The figures of one run; the report and the JSON output show exactly these.
 
@@ -101,6 +118,7 @@ class RunResult:
     intents_per_second: float
     peak_rss_mb: float
     digest: str
+    store: StoreSummary | None = None
 
 
 @dataclass(slots=True)

@@ -1,0 +1,1 @@
+src/polyedge/store/schema.sql

@@ -1,0 +1,240 @@
+"""The PostgreSQL store, through an asyncpg pool.
+
+Batches are written with COPY straight into the tables. A batch that may be stored in
+part already (the retry of a write whose outcome is unknown) is merged instead: COPY
+into per-connection staging tables, then INSERT ... ON CONFLICT DO NOTHING on the keys
+(the event UUID), so a row is never duplicated. A
+ConnectionTracker counts the pool's connections opened, closed, failed and in use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from asyncpg.pgproto.pgproto import UUID as PgUUID
+
+from polyedge.events import event_uuid_int
+from polyedge.store.base import (
+    SCHEMA_VERSION,
+    Batch,
+    ConnectionStats,
+    InFlight,
+    RunRecord,
+    RunStatus,
+    Store,
+    StoreError,
+    fold_in_flight,
+)
+
+CONNECT_TIMEOUT_S = 5.0
+
+_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS staging_orders (LIKE orders) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS staging_events (LIKE order_events) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS staging_finished (LIKE finished_orders) ON COMMIT DELETE ROWS;
+"""
+_TABLES = ("orders", "order_events", "finished_orders")
+_STAGING_TABLES = ("staging_orders", "staging_events", "staging_finished")
+# Everything a batch changes besides its rows, in one round trip.
+_FOLLOW_UP = """
+WITH groups AS (
+    INSERT INTO arbitrage_groups SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING
+)
+UPDATE runs SET events = GREATEST(events, $3) WHERE run_id = $1
+"""
+_MERGE = """
+INSERT INTO orders SELECT * FROM staging_orders ON CONFLICT DO NOTHING;
+INSERT INTO order_events SELECT * FROM staging_events ON CONFLICT DO NOTHING;
+INSERT INTO finished_orders SELECT * FROM staging_finished ON CONFLICT DO NOTHING;
+"""
+
+
+async def _copy(
+    connection: asyncpg.Connection, rows: tuple[list[Any], ...], tables: tuple[str, ...]
+) -> None:
+    for table, records in zip(tables, rows, strict=True):
+        if records:
+            await connection.copy_records_to_table(table, records=records)
+
+
+def schema_sql() -> str:
+    return resources.files("polyedge.store").joinpath("schema.sql").read_text()
+
+
+def redact(url: str) -> str:
+    """`url` without its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class ConnectionTracker:
+    """Counts what the pool does with connections; every connect goes through here."""
+
+    def __init__(self) -> None:
+        self.stats = ConnectionStats()
+
+    async def connect(self, *args: Any, **kwargs: Any) -> asyncpg.Connection:
+        try:
+            connection = await asyncpg.connect(*args, **kwargs)
+        except BaseException:
+            self.stats.failed += 1
+            raise
+        self.stats.opened += 1
+        connection.add_termination_listener(self._closed)
+        return connection
+
+    def _closed(self, connection: asyncpg.Connection) -> None:
+        self.stats.closed += 1
+
+    @contextlib.asynccontextmanager
+    async def using(self, pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+        async with pool.acquire() as connection:
+            self.stats.in_use += 1
+            try:
+                yield connection
+            finally:
+                self.stats.in_use -= 1
+
+
+def _explain(error: BaseException, url: str) -> StoreError:
+    """One clear line for what went wrong reaching the database; no credentials."""
+    where = redact(url)
+    if isinstance(
+        error, asyncpg.InvalidPasswordError | asyncpg.InvalidAuthorizationSpecificationError
+    ):
+        return StoreError(f"{where}: authentication failed ({error})")
+    if isinstance(error, asyncpg.InvalidCatalogNameError):
+        return StoreError(f"{where}: {error}")
+    if isinstance(error, OSError | TimeoutError | asyncpg.CannotConnectNowError):
+        return StoreError(f"cannot reach the database at {where}: {error or 'timed out'}")
+    return StoreError(f"{where}: {type(error).__name__}: {error}")
+
+
+class PostgresStore(Store):
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self.description = f"PostgreSQL {redact(url)}"
+        self._tracker = ConnectionTracker()
+        self.connections = self._tracker.stats
+        self._pool: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        try:
+            connection = await self._tracker.connect(self._url, timeout=CONNECT_TIMEOUT_S)
+        except (ValueError, asyncpg.InterfaceError) as exc:  # a malformed URL
+            raise StoreError(f"malformed database URL {redact(self._url)}: {exc}") from None
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            raise _explain(exc, self._url) from None
+        try:
+            await self._ensure_schema(connection)
+        finally:
+            await connection.close()
+        try:
+            self._pool = await asyncpg.create_pool(
+                self._url,
+                min_size=1,
+                max_size=2,
+                timeout=CONNECT_TIMEOUT_S,
+                connect=self._tracker.connect,
+                init=self._prepare,
+            )
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            raise _explain(exc, self._url) from None
+
+    async def _ensure_schema(self, connection: asyncpg.Connection) -> None:
+        has_meta = await connection.fetchval("SELECT to_regclass('polyedge_meta') IS NOT NULL")
+        if has_meta:
+            version = await connection.fetchval(
+                "SELECT value FROM polyedge_meta WHERE key = 'schema_version'"
+            )
+            if version != SCHEMA_VERSION:
+                raise StoreError(
+                    f"{redact(self._url)} holds polyedge schema version {version}; this polyedge "
+                    f"needs version {SCHEMA_VERSION}: use another database"
+                )
+        await connection.execute(schema_sql())  # idempotent
+
+    async def _prepare(self, connection: asyncpg.Connection) -> None:
+        await connection.execute(_STAGING)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    def _use(self) -> contextlib.AbstractAsyncContextManager[asyncpg.Connection]:
+        if self._pool is None:
+            raise StoreError("the store is not open")
+        return self._tracker.using(self._pool)
+
+    async def begin_run(self, run_id: uuid.UUID, config_json: str) -> RunRecord:
+        async with self._use() as connection:
+            await connection.execute(
+                "INSERT INTO runs (run_id, config, status) VALUES ($1, $2::jsonb, 'running') "
+                "ON CONFLICT (run_id) DO NOTHING",
+                run_id,
+                config_json,
+            )
+        record = await self.get_run(run_id)
+        assert record is not None
+        return record
+
+    async def get_run(self, run_id: uuid.UUID) -> RunRecord | None:
+        async with self._use() as connection:
+            row = await connection.fetchrow(
+                "SELECT config::text, status, events, digest FROM runs WHERE run_id = $1", run_id
+            )
+        if row is None:
+            return None
+        return RunRecord(run_id, row["config"], row["status"], row["events"], row["digest"])
+
+    async def write(self, run_id: uuid.UUID, batch: Batch, merge: bool = False) -> None:
+        run = PgUUID(run_id.bytes)
+        prefix = event_uuid_int(run_id, 0)
+        rows = (
+            [(run, *row) for row in batch.orders],
+            [(PgUUID((prefix | row[0]).to_bytes(16, "big")), run, *row) for row in batch.events],
+            [(run, order_id, state) for order_id, state in batch.finished()],
+        )
+        async with self._use() as connection, connection.transaction():
+            await _copy(connection, rows, _STAGING_TABLES if merge else _TABLES)
+            if merge:
+                await connection.execute(_MERGE)
+            await connection.execute(
+                _FOLLOW_UP, run, batch.groups(), batch.events[-1][0] if batch.events else 0
+            )
+
+    async def end_run(self, run_id: uuid.UUID, status: RunStatus, digest: str | None) -> None:
+        async with self._use() as connection:
+            await connection.execute(
+                "UPDATE runs SET status = $2, digest = $3, finished_at = now() WHERE run_id = $1",
+                run_id,
+                status,
+                digest,
+            )
+
+    async def in_flight(self, run_id: uuid.UUID) -> list[InFlight]:
+        async with self._use() as connection:
+            orders = await connection.fetch(
+                "SELECT order_id, lane_seq, venue, market_id, side, outcome, price, size, "
+                "time_in_force, expires_at, post_only, group_id FROM orders o "
+                "WHERE run_id = $1 AND NOT EXISTS (SELECT FROM finished_orders f "
+                "WHERE f.run_id = o.run_id AND f.order_id = o.order_id) ORDER BY order_id",
+                run_id,
+            )
+            events = await connection.fetch(
+                "SELECT order_id, event, to_state, size FROM order_events "
+                "WHERE run_id = $1 AND order_id = ANY($2::bigint[]) ORDER BY seq",
+                run_id,
+                [row["order_id"] for row in orders],
+            )
+        return fold_in_flight([tuple(row) for row in orders], [tuple(row) for row in events])
