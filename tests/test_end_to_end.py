@@ -168,8 +168,10 @@ def test_realtime_mode_runs_with_real_concurrency() -> None:
 
 
 def _polyedge(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the CLI on its default store (a SQLite file in `cwd`), whatever DATABASE_URL says."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     return subprocess.run(
-        [sys.executable, "-m", "polyedge", *args], capture_output=True, text=True, cwd=cwd
+        [sys.executable, "-m", "polyedge", *args], capture_output=True, text=True, cwd=cwd, env=env
     )
 
 

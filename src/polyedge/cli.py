@@ -6,18 +6,24 @@ import asyncio
 import contextlib
 import signal
 import sys
+import uuid
 from importlib import resources
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from polyedge.config import TestConfig
 from polyedge.engine import DryTestingEngine
 from polyedge.errors import PolyedgeError
 from polyedge.metrics import RunResult
+from polyedge.recovery import Recovery
+from polyedge.recovery import recover as rebuild_state
 from polyedge.report import render, write_json
+from polyedge.store import DEFAULT_SQLITE, Store, StoreError, open_store
+from polyedge.store.postgres import schema_sql
 
 EXIT_BAD_INPUT = 2
 
@@ -31,6 +37,22 @@ def _fail(message: str) -> None:
 @click.version_option(package_name="polyedge")
 def main() -> None:
     """Dry-run order-management flows against simulated prediction-market venues."""
+
+
+DATABASE_URL = click.option(
+    "--database-url",
+    envvar="DATABASE_URL",
+    help="postgresql://USER@HOST/DB or sqlite:PATH (default: DATABASE_URL, else "
+    f"sqlite:{DEFAULT_SQLITE} in the working directory).",
+)
+
+
+def _run_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        _fail(f"{text!r} is not a run id (a UUID, as the report shows)")
+        raise  # unreachable: _fail exits
 
 
 @main.command()
@@ -51,6 +73,13 @@ def main() -> None:
     help="Also write the figures as JSON to this file.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables.")
+@DATABASE_URL
+@click.option("--no-store", is_flag=True, help="Keep nothing: no database at all.")
+@click.option(
+    "--resume",
+    metavar="RUN_ID",
+    help="Continue a stored run that was interrupted (its stored config is used).",
+)
 def run(
     config_path: Path | None,
     intents: int | None,
@@ -59,17 +88,33 @@ def run(
     mode: str | None,
     json_path: Path | None,
     quiet: bool,
+    database_url: str | None,
+    no_store: bool,
+    resume: str | None,
 ) -> None:
-    """Run a dry test and report what happened (Ctrl-C stops it and still reports)."""
+    """Run a dry test and report what happened (Ctrl-C stops it and still reports).
+
+    Every event is written to the store; running a run that is already stored (the same
+    config and seed) replays it and continues it where the store left off.
+    """
+    if resume and (config_path or intents or duration_s or seed is not None or mode):
+        _fail("--resume continues a run with its stored configuration; drop the other options")
+    if resume and no_store:
+        _fail("--resume needs the store the run is in; drop --no-store")
     try:
-        config = TestConfig.load(
-            config_path, intents=intents, duration_s=duration_s, seed=seed, mode=mode
-        )
+        store = None if no_store else open_store(database_url)
+        if resume:
+            assert store is not None
+            config = asyncio.run(_stored_config(store, _run_id(resume)))
+        else:
+            config = TestConfig.load(
+                config_path, intents=intents, duration_s=duration_s, seed=seed, mode=mode
+            )
+        engine = DryTestingEngine(config, store=store)
+        result = asyncio.run(_run_with_progress(engine, config, quiet))
     except PolyedgeError as exc:
         _fail(str(exc))
-    engine = DryTestingEngine(config)
     console = Console()
-    result = asyncio.run(_run_with_progress(engine, config, quiet))
     if not quiet:
         render(result, console)
     if json_path is not None:
@@ -77,8 +122,29 @@ def run(
             write_json(result, json_path)
         except OSError as exc:
             _fail(f"cannot write {json_path}: {exc.strerror}")
+    if result.store is not None and result.store.matches_stored_digest is False:
+        click.echo("polyedge: this run's digest differs from the stored one", err=True)
+        sys.exit(1)
+    if result.store is not None and result.store.unwritten:
+        click.echo(
+            f"polyedge: {result.store.unwritten} events could not be stored; "
+            f"resume with: polyedge run --resume {result.run_id}",
+            err=True,
+        )
+        sys.exit(1)
     if result.interrupted:
         sys.exit(130)
+
+
+async def _stored_config(store: Store, run_id: uuid.UUID) -> TestConfig:
+    await store.open()
+    try:
+        record = await store.get_run(run_id)
+    finally:
+        await store.close()
+    if record is None:
+        raise StoreError(f"no run {run_id} in {store.description}")
+    return TestConfig.model_validate_json(record.config_json)
 
 
 async def _run_with_progress(
@@ -114,3 +180,67 @@ def config_command(example: bool) -> None:
     if not example:
         _fail("say what to show: polyedge config --example")
     click.echo(resources.files("polyedge").joinpath("example.toml").read_text(), nl=False)
+
+
+@main.group()
+def db() -> None:
+    """Set up and inspect the database."""
+
+
+@db.command("schema")
+def db_schema() -> None:
+    """Print the PostgreSQL schema."""
+    click.echo(schema_sql(), nl=False)
+
+
+@db.command("init")
+@DATABASE_URL
+def db_init(database_url: str | None) -> None:
+    """Create the schema (applying it again changes nothing)."""
+    if not database_url:
+        _fail("say which database: --database-url URL (or DATABASE_URL)")
+    try:
+        store = open_store(database_url)
+        asyncio.run(_open_and_close(store))  # opening creates the schema or checks it
+    except PolyedgeError as exc:
+        _fail(str(exc))
+    click.echo(f"schema ready in {store.description}")
+
+
+async def _open_and_close(store: Store) -> None:
+    await store.open()
+    await store.close()
+
+
+@main.command()
+@click.argument("run_id")
+@DATABASE_URL
+def recover(run_id: str, database_url: str | None) -> None:
+    """Rebuild a stored run's state and show it (what --resume would start from)."""
+    try:
+        store = open_store(database_url)
+        recovery = asyncio.run(_rebuild(store, _run_id(run_id)))
+    except PolyedgeError as exc:
+        _fail(str(exc))
+    table = Table(title=f"Run {recovery.run.run_id}", title_justify="left", show_header=False)
+    table.add_column()
+    table.add_column(justify="right")
+    rows = [
+        ("store", store.description),
+        ("status", recovery.run.status),
+        ("events stored (high-water mark)", f"{recovery.high_water_mark:,}"),
+        ("orders in flight", f"{len(recovery.in_flight):,}"),
+        *((f"  {state}", f"{count:,}") for state, count in recovery.states().items()),
+        ("rebuilt in", f"{recovery.seconds:.3f} s"),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    Console().print(table)
+
+
+async def _rebuild(store: Store, run_id: uuid.UUID) -> Recovery:
+    await store.open()
+    try:
+        return await rebuild_state(store, run_id)
+    finally:
+        await store.close()

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from polyedge.fixedpoint import to_str
-from polyedge.metrics import RunResult
+from polyedge.metrics import RunResult, StoreSummary
 
 
 def as_json(result: RunResult) -> dict[str, Any]:
@@ -97,6 +97,9 @@ def render(result: RunResult, console: Console) -> None:
         illegal.add_row(str(record.order_id), record.state, record.event, f"{record.time_ns:,}")
     console.print(illegal)
 
+    if result.store is not None:
+        console.print(_store_table(result.store))
+
     latency = _table("Latency (us)", "venue", "message", "count", "p50", "p90", "p99", "max")
     for venue, kinds in result.latency_us.items():
         for kind, s in kinds.items():
@@ -107,3 +110,24 @@ def render(result: RunResult, console: Console) -> None:
                 *(f"{v:,.0f}" for v in (s.p50_us, s.p90_us, s.p99_us, s.max_us)),
             )
     console.print(latency)
+
+
+def _store_table(store: StoreSummary) -> Table:
+    table = _table("Store", "", "")
+    table.show_header = False
+    state = "DEGRADED: writes failed past their retry budget" if store.degraded else "ok"
+    rows = [
+        ("store", store.store),
+        ("state", state),
+        ("events written", f"{store.events_written:,} in {store.batches:,} batches"),
+        ("retries", f"{store.retries:,}"),
+        ("resumed from event", f"{store.resumed_from:,}"),
+        ("events not stored", f"{store.unwritten:,}"),
+        ("connections", ", ".join(f"{k} {v}" for k, v in store.connections.items())),
+    ]
+    if store.matches_stored_digest is not None:
+        rows.append(("same digest as stored", "yes" if store.matches_stored_digest else "NO"))
+    rows += [("error", error) for error in store.errors]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table

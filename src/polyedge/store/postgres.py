@@ -33,6 +33,7 @@ from polyedge.store.base import (
 )
 
 CONNECT_TIMEOUT_S = 5.0
+_CONNECTION_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS staging_orders (LIKE orders) ON COMMIT DELETE ROWS;
@@ -130,12 +131,14 @@ class PostgresStore(Store):
     async def open(self) -> None:
         try:
             connection = await self._tracker.connect(self._url, timeout=CONNECT_TIMEOUT_S)
-        except (ValueError, asyncpg.InterfaceError) as exc:  # a malformed URL
+        except ValueError as exc:  # a malformed URL
             raise StoreError(f"malformed database URL {redact(self._url)}: {exc}") from None
-        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        except _CONNECTION_ERRORS as exc:
             raise _explain(exc, self._url) from None
         try:
             await self._ensure_schema(connection)
+        except _CONNECTION_ERRORS as exc:
+            raise _explain(exc, self._url) from None
         finally:
             await connection.close()
         try:
@@ -147,7 +150,7 @@ class PostgresStore(Store):
                 connect=self._tracker.connect,
                 init=self._prepare,
             )
-        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        except _CONNECTION_ERRORS as exc:
             raise _explain(exc, self._url) from None
 
     async def _ensure_schema(self, connection: asyncpg.Connection) -> None:
