@@ -31,6 +31,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError("CI must test the compiled core, but it is not built")
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI every test must run: a skip (a missing database, a missing build) fails."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if IN_CI and skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nci: {skipped} tests were skipped; in CI every test must run")
+
+
 def core_fixture(name: str) -> Callable[[pytest.FixtureRequest], ModuleType]:
     """A fixture yielding core module `name`, once compiled and once pure Python."""
 
