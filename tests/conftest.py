@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import uuid
+import sys
 from collections.abc import Callable, Iterator
 from types import ModuleType
 
@@ -59,30 +58,9 @@ transitions = core_fixture("transitions")
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """The URL of a fresh PostgreSQL database, dropped afterwards.
-
-    Made next to the database DATABASE_URL names. Without DATABASE_URL the test skips,
-    except in CI, where PostgreSQL tests must run.
-    """
-    admin = os.environ.get("DATABASE_URL")
-    if not admin:
-        if IN_CI:
-            pytest.fail("DATABASE_URL is not set: CI must run the PostgreSQL tests")
-        pytest.skip(
-            "PostgreSQL tests need DATABASE_URL (e.g. postgresql://postgres@127.0.0.1/test)"
-        )
-    name = f"polyedge_t_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(admin, f"CREATE DATABASE {name}"))
-    yield admin.rsplit("/", 1)[0] + "/" + name
-    asyncio.run(_admin(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-
-
-async def _admin(url: str, statement: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+def switch_often() -> Iterator[None]:
+    """Make Python threads switch as often as possible, to provoke races."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(interval)

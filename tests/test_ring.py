@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import sys
 import threading
 import weakref
 from collections import deque
@@ -122,7 +121,7 @@ def test_reference_cycles_through_the_queue_are_collected(ring: ModuleType) -> N
     assert ref() is None
 
 
-def test_one_producer_one_consumer_thread(ring: ModuleType) -> None:
+def test_one_producer_one_consumer_thread(ring: ModuleType, switch_often: None) -> None:
     count = 200_000
     queue = ring.RingQueue(64)
     received: list[int] = []
@@ -136,16 +135,11 @@ def test_one_producer_one_consumer_thread(ring: ModuleType) -> None:
         while len(received) < count:
             received.extend(queue.pop_many())
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads as often as possible
-    try:
-        threads = [threading.Thread(target=produce), threading.Thread(target=consume)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-    finally:
-        sys.setswitchinterval(interval)
+    threads = [threading.Thread(target=produce), threading.Thread(target=consume)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
     assert received == list(range(count))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from types import ModuleType
 from typing import Any
@@ -68,7 +67,7 @@ def test_advance_to_only_raises_the_mark(sequence: ModuleType) -> None:
         counter.advance_to(-1)
 
 
-def test_threads_never_share_a_value(sequence: ModuleType) -> None:
+def test_threads_never_share_a_value(sequence: ModuleType, switch_often: None) -> None:
     counter = sequence.Sequence()
     per_thread = 20_000
     results: list[list[int]] = []
@@ -83,16 +82,11 @@ def test_threads_never_share_a_value(sequence: ModuleType) -> None:
                 mine.append(counter.next())
         results.append(mine)
 
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads as often as possible
-    try:
-        threads = [threading.Thread(target=take) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-    finally:
-        sys.setswitchinterval(interval)
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
 
     handed_out = sorted(value for mine in results for value in mine)
     assert len(results) == 4
