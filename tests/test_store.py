@@ -285,14 +285,15 @@ def capture_rows(config: TestConfig, limit: int) -> tuple[list[OrderRow], list[R
     """The order and event rows of the first `limit` events of a run, as the log flushes them."""
     from polyedge.engine import _Pipeline
     from polyedge.scheduler import VirtualScheduler
+    from polyedge.state import order_row
 
     orders: list[OrderRow] = []
     events: list[Row] = []
     pipeline = _Pipeline(config, VirtualScheduler())
 
-    def keep(new_orders: list[OrderRow], new_events: list[Row]) -> None:
+    def keep(new_orders: list[Any], new_events: list[Row]) -> None:
         if len(events) < limit:
-            orders.extend(new_orders)
+            orders.extend(order_row(order) for order in new_orders)
             events.extend(new_events)
 
     pipeline.log.subscribe(keep)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 import uuid
@@ -244,3 +245,56 @@ async def _rebuild(store: Store, run_id: uuid.UUID) -> Recovery:
         return await rebuild_state(store, run_id)
     finally:
         await store.close()
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="Smaller runs: done in about half a minute.")
+@click.option("--check", is_flag=True, help="Exit 1 when a target is missed.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the measurements as JSON to this file.",
+)
+@DATABASE_URL
+def bench(quick: bool, check: bool, json_path: Path | None, database_url: str | None) -> None:
+    """Measure the performance targets beside same-run baselines; print one table.
+
+    PostgreSQL is measured too when --database-url (or DATABASE_URL) names one; the
+    benchmark writes runs of its own there.
+    """
+    from polyedge import bench as benchmarks
+
+    postgres = database_url if database_url and database_url.startswith("postgres") else None
+    with Progress(
+        TextColumn("[bold]benchmarking[/] {task.description}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task("")
+        try:
+            found = benchmarks.run_all(
+                quick, postgres, lambda step: progress.update(task, description=step)
+            )
+        except PolyedgeError as exc:
+            _fail(str(exc))
+    table = Table(title="polyedge bench" + (" --quick" if quick else ""), title_justify="left")
+    for column in ("metric", "measured", "target", "baseline (same run)", "ratio", ""):
+        table.add_column(column, justify="left" if column in ("metric", "") else "right")
+    for m in found:
+        sign = ">=" if m.higher_is_better else "<="
+        baseline = f"{m.baseline} {m.baseline_value:,.0f}" if m.baseline_value else ""
+        table.add_row(
+            m.metric,
+            f"{m.measured:,.3g} {m.unit}" if m.unit == "s" else f"{m.measured:,.0f} {m.unit}",
+            f"{sign} {m.target:,.0f}",
+            baseline,
+            f"{m.ratio:.2f}x" if m.ratio else "",
+            "pass" if m.passed else "[bold red]MISS",
+        )
+    Console().print(table)
+    if json_path is not None:
+        json_path.write_text(json.dumps(benchmarks.as_json(found), indent=2) + "\n")
+    if check and not all(m.passed for m in found):
+        sys.exit(1)

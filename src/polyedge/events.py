@@ -3,8 +3,8 @@
 Each event is a fixed-layout row of integers: sequence, order id, lane sequence, venue,
 event, from-state, to-state (-1 when refused), price, size, fee, reason and simulated
 time. Rows are packed little-endian and fed to a running BLAKE2b digest in batches and
-handed to subscribers (the store) together with the rows of the orders created since the
-last batch; the log keeps none of them, so memory stays flat. Same config and seed ->
+handed to subscribers (the store) together with the orders created since the last
+batch; the log keeps none of them, so memory stays flat. Same config and seed ->
 same rows -> same digest and the same UUIDs.
 """
 
@@ -14,13 +14,17 @@ import hashlib
 import struct
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from polyedge.types import Order
 
 ROW = struct.Struct("<qqqBBbbqqqHq")
 Row = tuple[int, int, int, int, int, int, int, int, int, int, int, int]
 # order id, lane seq, venue, market id, side, outcome, price, size, time in force,
 # expires at (or None), post only, group id
 OrderRow = tuple[int, int, int, str, str, str, int, int, str, int | None, bool, int]
-Consumer = Callable[[list[OrderRow], list[Row]], None]
+Consumer = Callable[[list["Order"], list[Row]], None]
 FLUSH_ROWS = 4096
 
 _VERSION_8 = 0x8 << 76  # RFC 9562 version bits, in the UUID's 128-bit integer
@@ -55,22 +59,23 @@ class EventLog:
         self.run_id = run_id
         self.count = 0
         self._rows: list[Row] = []
-        self._orders: list[OrderRow] = []
+        self._orders: list[Order] = []
         self._digest = hashlib.blake2b(run_id.bytes, digest_size=32)
         self._subscribers: list[Consumer] = []
         self._checks: dict[int, Callable[[], None]] = {}
 
     def subscribe(self, consumer: Consumer) -> None:
-        """Have `consumer` receive every batch of order rows and event rows as flushed."""
+        """Have `consumer` receive, batch by batch, the orders created and the event rows."""
         self._subscribers.append(consumer)
 
     def at_count(self, count: int, check: Callable[[], None]) -> None:
         """Run `check` right after event `count` is logged (and flushed)."""
         self._checks[count] = check
 
-    def order(self, row: OrderRow) -> None:
-        """Record a new order; it reaches subscribers with the next batch of events."""
-        self._orders.append(row)
+    def order(self, order: Order) -> None:
+        """Note a new order; it reaches subscribers (if any) with the next batch of events."""
+        if self._subscribers:
+            self._orders.append(order)
 
     def append(
         self,

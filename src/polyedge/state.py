@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from polyedge.errors import IllegalTransition, InvalidValue
-from polyedge.events import EventLog
+from polyedge.events import EventLog, OrderRow
 from polyedge.metrics import IllegalTransitionRecord, RunMetrics
 from polyedge.scheduler import Scheduler
 from polyedge.types import Order, OrderEvent, OrderState, Venue
@@ -40,23 +40,7 @@ class OrderTracker:
         self.in_flight[order.order_id] = order
         self._metrics.orders += 1
         self._metrics.submitted_size += order.intent.size
-        intent = order.intent
-        self._log.order(
-            (
-                order.order_id,
-                order.lane_seq,
-                VENUE_INDEX[intent.market.venue],
-                intent.market.market_id,
-                intent.side.value,
-                intent.outcome.value,
-                intent.price,
-                intent.size,
-                intent.time_in_force.value,
-                intent.expires_at,
-                intent.post_only,
-                intent.group_id,
-            )
-        )
+        self._log.order(order)
         return True
 
     def apply(
@@ -154,6 +138,25 @@ class OrderTracker:
         for order in self.in_flight.values():
             states[order.state.name] = states.get(order.state.name, 0) + 1
         return states
+
+
+def order_row(order: Order) -> OrderRow:
+    """An order as the store keeps it."""
+    intent = order.intent
+    return (
+        order.order_id,
+        order.lane_seq,
+        VENUE_INDEX[intent.market.venue],
+        intent.market.market_id,
+        intent.side.value,
+        intent.outcome.value,
+        intent.price,
+        intent.size,
+        intent.time_in_force.value,
+        intent.expires_at,
+        intent.post_only,
+        intent.group_id,
+    )
 
 
 def is_working(order: Order) -> bool:

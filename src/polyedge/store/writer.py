@@ -17,7 +17,9 @@ import uuid
 from collections import deque
 
 from polyedge.events import OrderRow, Row
+from polyedge.state import order_row
 from polyedge.store.base import Batch, Store, WriterStats
+from polyedge.types import Order
 
 _FIRST_RETRY_S = 0.05
 _LAST_RETRY_S = 2.0
@@ -56,7 +58,7 @@ class BatchWriter:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="polyedge-batch-writer")
 
-    def consume(self, orders: list[OrderRow], events: list[Row]) -> None:
+    def consume(self, orders: list[Order], events: list[Row]) -> None:
         """Take a batch from the event log (called synchronously; never blocks)."""
         if events and events[-1][0] <= self._skip_through:
             self.stats.skipped += len(events)
@@ -65,7 +67,7 @@ class BatchWriter:
             fresh = [row for row in events if row[0] > self._skip_through]
             self.stats.skipped += len(events) - len(fresh)
             events = fresh
-        self._pending.append(Batch(orders, events))
+        self._pending.append(Batch([order_row(order) for order in orders], events))
         self._buffered += len(events)
         if self._buffered >= self._batch_rows:
             self._has_work.set()

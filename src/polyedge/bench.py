@@ -1,0 +1,298 @@
+"""`polyedge bench`: the performance targets, measured beside same-run baselines.
+
+Each metric is timed several times and reported as its median, next to a baseline from
+the standard library timed in the same run (the machines are shared and noisy: compare
+the ratio, not the absolute figure), with the target it is held to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import statistics
+import tempfile
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from polyedge import _core
+from polyedge.config import (
+    IntentMix,
+    LatencyConfig,
+    MarketConfig,
+    ResponseModel,
+    TestConfig,
+    VenueConfig,
+)
+from polyedge.engine import DryTestingEngine, _Pipeline
+from polyedge.events import OrderRow, Row, run_uuid
+from polyedge.fixedpoint import SCALE
+from polyedge.recovery import recover
+from polyedge.scheduler import VirtualScheduler
+from polyedge.store import Batch, PostgresStore, SqliteStore, Store
+from polyedge.types import Intent, Order, Outcome, Side, Venue
+from polyedge.venues.latency import ConstantLatency
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    metric: str
+    unit: str
+    measured: float
+    target: float
+    higher_is_better: bool
+    baseline: str = ""  # what the baseline is
+    baseline_value: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        if self.higher_is_better:
+            return self.measured >= self.target
+        return self.measured <= self.target
+
+    @property
+    def ratio(self) -> float | None:
+        """measured / baseline: how many baselines one measured operation costs."""
+        if not self.baseline_value:
+            return None
+        return self.measured / self.baseline_value
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    repeats: int
+    intents: int  # end-to-end run
+    lane_intents: int
+    store_events: int
+    recovery_orders: int
+
+
+QUICK = Sizes(
+    repeats=3, intents=50_000, lane_intents=20_000, store_events=100_000, recovery_orders=20_000
+)
+FULL = Sizes(
+    repeats=5,
+    intents=1_000_000,
+    lane_intents=200_000,
+    store_events=1_000_000,
+    recovery_orders=1_000_000,
+)
+
+
+def _median_ns_per_op(
+    operation: Callable[[], object],
+    ops: int,
+    repeats: int,
+    setup: Callable[[], object] = lambda: None,
+) -> float:
+    times = []
+    for _ in range(repeats):
+        setup()
+        start = time.perf_counter_ns()
+        operation()
+        times.append((time.perf_counter_ns() - start) / ops)
+    return statistics.median(times)
+
+
+def enqueue(sizes: Sizes) -> Measurement:
+    items = list(range(1_000))
+    ring = _core.RingQueue(1_024)
+    baseline: deque[int] = deque()
+    pushed = _median_ns_per_op(
+        lambda: deque(map(ring.push, items), maxlen=0),
+        len(items),
+        sizes.repeats * 20,
+        setup=ring.pop_many,
+    )
+    appended = _median_ns_per_op(
+        lambda: deque(map(baseline.append, items), maxlen=0),
+        len(items),
+        sizes.repeats * 20,
+        setup=baseline.clear,
+    )
+    return Measurement("enqueue (ring push)", "ns", pushed, 1_000, False, "deque.append", appended)
+
+
+def routing(sizes: Sizes) -> Measurement:
+    state: dict[str, Any] = {}
+
+    def setup() -> None:
+        pipeline = _Pipeline(TestConfig(), VirtualScheduler())
+        market = pipeline.markets["KXBTC-100K"]
+        state["route"] = pipeline.router.route
+        state["intents"] = [
+            Intent(
+                intent_id=n,
+                market=market,
+                side=Side.BUY,
+                outcome=Outcome.YES,
+                price=10_000,
+                size=SCALE,
+            )
+            for n in range(1, 1_001)
+        ]
+
+    def route_all() -> None:
+        route = state["route"]
+        for intent in state["intents"]:
+            route(intent, 0)
+
+    def stdlib_equivalent() -> None:
+        counter, table, lane = itertools.count(1), {}, deque[Order]()
+        for intent in state["intents"]:
+            order = Order(intent.intent_id, intent, lane_seq=next(counter))
+            table[order.order_id] = order
+            lane.append(order)
+
+    routed = _median_ns_per_op(route_all, 1_000, sizes.repeats * 10, setup)
+    baseline = _median_ns_per_op(stdlib_equivalent, 1_000, sizes.repeats * 10)
+    return Measurement(
+        "routing an intent", "ns", routed, 1_000, False, "count+dict+deque", baseline
+    )
+
+
+def _run(config: TestConfig, store: Store | None = None) -> Any:
+    return asyncio.run(DryTestingEngine(config, store=store).run())
+
+
+# A venue that answers within a millisecond, so a real-time run measures our code.
+_FAST = LatencyConfig(
+    submit_ack=ConstantLatency(value_us=500),
+    fill=ConstantLatency(value_us=200),
+    cancel_ack=ConstantLatency(value_us=500),
+)
+
+
+def lanes(sizes: Sizes) -> list[Measurement]:
+    """Intents per second through one venue's lane, alone, in each time mode."""
+    found = []
+    for venue in Venue:
+        market = MarketConfig(venue=venue, market_id=f"{venue}-only")
+        modes: tuple[tuple[Literal["virtual", "realtime"], int], ...] = (
+            ("virtual", sizes.lane_intents),
+            ("realtime", 5_000),
+        )
+        for mode, intents in modes:
+            config = TestConfig(
+                markets=[market],
+                intents=intents,
+                mode=mode,
+                arrival_rate=1_000_000,
+                mix=IntentMix(arbitrage=0, gtd_lifetime_s=0.05, gtc_lifetime_s=0.1),
+                venues=[
+                    VenueConfig(
+                        venue=venue,
+                        latency=_FAST,
+                        responses=ResponseModel(resting_fill_mean_s=0.01),
+                    )
+                ],
+            )
+            rate = statistics.median(
+                _run(config).intents_per_second for _ in range(max(1, sizes.repeats // 2))
+            )
+            found.append(Measurement(f"lane {venue} {mode}", "intents/s", rate, 10_000, True))
+    return found
+
+
+def end_to_end(sizes: Sizes) -> tuple[Measurement, Measurement]:
+    result = _run(TestConfig(intents=sizes.intents))
+    return (
+        Measurement(
+            f"end to end {sizes.intents:,}",
+            "intents/s",
+            result.intents_per_second,
+            200_000,
+            True,
+        ),
+        Measurement("peak RSS", "MB", result.peak_rss_mb, 300, False),
+    )
+
+
+def _synthetic(orders: int, per_order: int, batch: int = 32_768) -> list[Batch]:
+    """Batches of a run of `orders` orders with `per_order` events each; the last event
+    fills the order, except for one order in a hundred, which stays in flight."""
+    batches = []
+    for start in range(1, orders * per_order + 1, batch):
+        rows: list[Row] = []
+        for seq in range(start, min(start + batch, orders * per_order + 1)):
+            order_id, last = (seq - 1) // per_order + 1, seq % per_order == 0
+            state = 3 if last and order_id % 100 else 1  # FILLED, or still SUBMITTED
+            rows.append((seq, order_id, 1, 1, 1, 1, state, 500_000, SCALE, 0, 0, seq))
+        first = rows[0][1] + (0 if rows[0][0] % per_order == 1 else 1)
+        new_orders: list[OrderRow] = [
+            (o, o, 1, "m", "buy", "yes", 500_000, SCALE, "GTC", None, False, 0)
+            for o in range(first, rows[-1][1] + 1)
+        ]
+        batches.append(Batch(new_orders, rows))
+    return batches
+
+
+async def _write(store: Store, run_id: uuid.UUID, batches: list[Batch]) -> float:
+    await store.begin_run(run_id, "{}")
+    start = time.perf_counter()
+    for batch in batches:
+        await store.write(run_id, batch)
+    return time.perf_counter() - start
+
+
+def persistence(sizes: Sizes, stores: dict[str, Callable[[], Store]]) -> list[Measurement]:
+    batches = _synthetic(sizes.store_events // 3, per_order=3)
+    found = []
+    for name, make in stores.items():
+
+        async def measure(make: Callable[[], Store] = make) -> tuple[float, float]:
+            store = make()
+            await store.open()
+            try:
+                seconds = await _write(store, run_uuid(uuid.uuid4().bytes), batches)
+                run_id = run_uuid(uuid.uuid4().bytes)
+                await _write(store, run_id, _synthetic(sizes.recovery_orders, per_order=5))
+                recovered = await recover(store, run_id)
+                return sizes.store_events / seconds, recovered.seconds
+            finally:
+                await store.close()
+
+        rate, recovery_seconds = asyncio.run(measure())
+        found.append(Measurement(f"writes {name}", "events/s", rate, 300_000, True))
+        found.append(
+            Measurement(
+                f"recover {sizes.recovery_orders:,} orders {name}",
+                "s",
+                recovery_seconds,
+                2.0,
+                False,
+            )
+        )
+    return found
+
+
+def run_all(
+    quick: bool, database_url: str | None, progress: Callable[[str], None] = lambda _: None
+) -> list[Measurement]:
+    sizes = QUICK if quick else FULL
+    found: list[Measurement] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        stores: dict[str, Callable[[], Store]] = {
+            "SQLite": lambda: SqliteStore(Path(scratch) / f"{uuid.uuid4().hex}.sqlite3")
+        }
+        if database_url:
+            stores["PostgreSQL"] = lambda: PostgresStore(database_url)
+        steps: list[tuple[str, Callable[[], Any]]] = [
+            ("enqueue", lambda: [enqueue(sizes)]),
+            ("routing", lambda: [routing(sizes)]),
+            ("lanes", lambda: lanes(sizes)),
+            ("end to end", lambda: list(end_to_end(sizes))),
+            ("persistence and recovery", lambda: persistence(sizes, stores)),
+        ]
+        for name, step in steps:
+            progress(name)
+            found += step()
+    return found
+
+
+def as_json(measurements: list[Measurement]) -> list[dict[str, Any]]:
+    return [asdict(m) | {"passed": m.passed, "ratio": m.ratio} for m in measurements]
