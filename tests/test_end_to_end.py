@@ -220,3 +220,49 @@ def test_cli_example_config_runs(tmp_path: Path) -> None:
     (tmp_path / "s.toml").write_text(example.stdout)
     done = _polyedge("run", "--config", "s.toml", "--intents", "500", "--quiet", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+
+
+def _market() -> Any:
+    return TestConfig().markets[1].market()
+
+
+async def _source(*items: Any) -> Any:
+    for item in items:
+        yield item
+
+
+def test_an_async_source_of_intents_is_stamped_and_run() -> None:
+    from polyedge.types import Cancel, Intent
+
+    first = Intent(
+        intent_id=1, market=_market(), side="buy", outcome="yes", price=10_000, size=3_000_000
+    )
+    never = [VenueConfig(venue="kalshi", responses=ResponseModel(resting_fill_rate=0))]
+    result = run(
+        TestConfig(venues=never), source=_source(first, (5 * 10**9, Cancel(intent_id=2, target=1)))
+    )
+    assert result.intents == 2 and result.orders_by_state == {"CANCELLED": 1}
+    assert result.simulated_seconds >= 5
+
+
+@pytest.mark.parametrize(
+    ("items", "error", "words"),
+    [
+        (["not an intent"], TypeError, "must yield Intent or Cancel, not 'not an intent'"),
+        ([(10, "x")], TypeError, "must yield Intent or Cancel"),
+    ],
+)
+def test_a_bad_source_gets_a_clear_error(items: list[Any], error: type, words: str) -> None:
+    with pytest.raises(error, match=words):
+        run(TestConfig(), source=_source(*items))
+
+
+def test_arrival_times_must_not_decrease() -> None:
+    from polyedge.errors import InvalidValue
+    from polyedge.types import Cancel
+
+    with pytest.raises(InvalidValue, match="arrival times must not decrease: 5 ns came after 9"):
+        run(
+            TestConfig(),
+            source=_source((9, Cancel(intent_id=1, target=7)), (5, Cancel(intent_id=2, target=7))),
+        )

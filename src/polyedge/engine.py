@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import gc
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 from polyedge import _core
 from polyedge.config import TestConfig
@@ -27,6 +27,7 @@ from polyedge.metrics import RunMetrics, RunResult, StoreSummary
 from polyedge.recovery import Recovery, recover
 from polyedge.routing import OrderRouter
 from polyedge.scheduler import RealtimeScheduler, Scheduler, VirtualScheduler, wall_clock
+from polyedge.sources import IntentSource, timed_batches
 from polyedge.state import OrderTracker
 from polyedge.store.base import RunRecord, Store, StoreError
 from polyedge.store.writer import BatchWriter
@@ -144,8 +145,9 @@ class _Persistence:
 class DryTestingEngine:
     """`await DryTestingEngine(config).run()` runs a dry test and returns its RunResult.
 
-    `source` replaces the seeded intent generator: any iterable of batches of
-    (arrival time in ns, Intent | Cancel), arrival times not decreasing. With a `store`,
+    `source` replaces the seeded intent generator (see polyedge.sources): an async
+    iterator of Intent | Cancel (or of (arrival time in ns, intent) pairs), or an
+    iterable of batches of such pairs; arrival times must not decrease. With a `store`,
     every event is written to it; a run already (partly) stored there is replayed and
     continued from its high-water mark, so the result is the same as one uninterrupted
     run.
@@ -154,7 +156,7 @@ class DryTestingEngine:
     def __init__(
         self,
         config: TestConfig | None = None,
-        source: Iterable[list[Timed]] | None = None,
+        source: IntentSource | None = None,
         store: Store | None = None,
     ) -> None:
         self.config = config or TestConfig()
@@ -192,10 +194,11 @@ class DryTestingEngine:
                 await self._store.close()
         return _result(pipeline, taken, wall_clock() - started, self._stopping, store)
 
-    def _batches(self, pipeline: _Pipeline) -> Iterable[list[Timed]]:
-        if self._source is not None:
-            return self._source
-        return IntentGenerator(self.config, pipeline.markets).batches()
+    def _batches(self, pipeline: _Pipeline, batch_size: int) -> AsyncIterator[list[Timed]]:
+        source = self._source
+        if source is None:
+            source = IntentGenerator(self.config, pipeline.markets).batches()
+        return timed_batches(source, batch_size, lambda: pipeline.scheduler.now)
 
     async def _run_virtual(self, pipeline: _Pipeline, progress: Progress | None, room: Room) -> int:
         scheduler = pipeline.scheduler
@@ -203,7 +206,7 @@ class DryTestingEngine:
         executors = {executor.lane.venue: executor for executor in pipeline.executors}
         route = pipeline.router.route
         taken = 0
-        for batch in self._batches(pipeline):
+        async for batch in self._batches(pipeline, self.config.batch_size):
             if self._stopping:
                 break
             for time, item in batch:
@@ -229,7 +232,7 @@ class DryTestingEngine:
         senders = [asyncio.create_task(e.run(senders_done)) for e in pipeline.executors]
         taken = 0
         try:
-            for batch in self._batches(pipeline):
+            async for batch in self._batches(pipeline, 1):
                 for time, item in batch:
                     if self._stopping:
                         break
