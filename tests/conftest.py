@@ -23,6 +23,8 @@ settings.load_profile("polyedge")
 
 # With POLYEDGE_NO_EXTENSIONS set, the whole suite runs on the pure-Python core only.
 IMPLEMENTATIONS = [False] if _core.NO_EXTENSIONS else [True, False]
+# The packaging tests build and check both cores themselves: run them in the compiled pass.
+collect_ignore = ["packaging"] if _core.NO_EXTENSIONS else []
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

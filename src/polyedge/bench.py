@@ -167,8 +167,19 @@ _FAST = LatencyConfig(
 )
 
 
+def _asyncio_queue_rate(items: int = 100_000) -> float:
+    """Items per second through an asyncio.Queue (put_nowait, then get_nowait)."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    start = time.perf_counter()
+    for item in range(items):
+        queue.put_nowait(item)
+        queue.get_nowait()
+    return items / (time.perf_counter() - start)
+
+
 def lanes(sizes: Sizes) -> list[Measurement]:
     """Intents per second through one venue's lane, alone, in each time mode."""
+    baseline = statistics.median(_asyncio_queue_rate() for _ in range(sizes.repeats))
     found = []
     for venue in Venue:
         market = MarketConfig(venue=venue, market_id=f"{venue}-only")
@@ -194,7 +205,17 @@ def lanes(sizes: Sizes) -> list[Measurement]:
             rate = statistics.median(
                 _run(config).intents_per_second for _ in range(max(1, sizes.repeats // 2))
             )
-            found.append(Measurement(f"lane {venue} {mode}", "intents/s", rate, 10_000, True))
+            found.append(
+                Measurement(
+                    f"lane {venue} {mode}",
+                    "intents/s",
+                    rate,
+                    10_000,
+                    True,
+                    "asyncio.Queue",
+                    baseline,
+                )
+            )
     return found
 
 
