@@ -26,11 +26,14 @@ def run(config: TestConfig, **kwargs: Any) -> RunResult:
 
 
 def test_a_run_accounts_for_every_intent_and_order() -> None:
-    result = run(TestConfig(intents=5_000, seed=11))
+    result = run(TestConfig(intents=5_000, seed=11, arrival_rate=250))  # 20 simulated s
     assert result.intents == 5_000 == sum(result.intents_by_kind.values())
     assert set(result.intents_by_kind) == {"gtc", "gtd", "fok", "fak", "cancel", "arbitrage"}
     assert sum(result.orders_by_state.values()) == result.orders
-    assert result.orders == 5_000 - result.intents_by_kind["cancel"]
+    # Every intent but a cancel is an order; the coordinator adds unwind orders.
+    assert result.arbitrage is not None
+    unwinds = result.orders - (5_000 - result.intents_by_kind["cancel"])
+    assert 0 <= unwinds <= 2 * result.arbitrage.unwound
     assert result.fills > 0 and 0 < result.fill_ratio < 1
     assert result.filled_size <= result.submitted_size
     assert result.notional > 0 and result.fees > 0
@@ -248,8 +251,8 @@ def test_an_async_source_of_intents_is_stamped_and_run() -> None:
 @pytest.mark.parametrize(
     ("items", "error", "words"),
     [
-        (["not an intent"], TypeError, "must yield Intent or Cancel, not 'not an intent'"),
-        ([(10, "x")], TypeError, "must yield Intent or Cancel"),
+        (["not an intent"], TypeError, "must yield Intent, Cancel or ArbitrageGroup, not 'not"),
+        ([(10, "x")], TypeError, "must yield Intent, Cancel or ArbitrageGroup"),
     ],
 )
 def test_a_bad_source_gets_a_clear_error(items: list[Any], error: type, words: str) -> None:

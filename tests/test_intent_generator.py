@@ -15,10 +15,19 @@ from typing import Any
 import numpy as np
 import pytest
 
-from polyedge.config import IntentMix, MarketConfig, TestConfig
+from polyedge.config import ArbitrageConfig, IntentMix, MarketConfig, TestConfig
 from polyedge.fixedpoint import SCALE, to_units
-from polyedge.intents import IntentGenerator, Timed
-from polyedge.types import Cancel, Intent, Outcome, Side, TimeInForce, Venue
+from polyedge.intents import IntentGenerator, Timed, intent_count
+from polyedge.types import (
+    ArbitrageGroup,
+    Cancel,
+    Intent,
+    Liquidity,
+    Outcome,
+    Side,
+    TimeInForce,
+    Venue,
+)
 from polyedge.venues.profiles import PROFILES
 
 S = 1_000_000_000
@@ -41,7 +50,25 @@ def generate(cfg: TestConfig) -> list[list[Timed]]:
 
 
 def flat(batches: list[list[Timed]]) -> list[Timed]:
-    return [item for batch in batches for item in batch]
+    """Every intent, an arbitrage group's legs one after the other at the group's time."""
+    return [
+        (time, leg)
+        for batch in batches
+        for time, item in batch
+        for leg in (item.legs if isinstance(item, ArbitrageGroup) else (item,))
+    ]
+
+
+def edge_markets() -> list[MarketConfig]:
+    """Frozen twins with a lasting edge: YES 0.41 here plus NO 0.46 there costs 0.87."""
+    return [
+        MarketConfig(
+            venue=Venue.POLYMARKET, market_id="pm", twin="ks", fair_price="0.40", volatility="0"
+        ),
+        MarketConfig(
+            venue=Venue.KALSHI, market_id="ks", twin="pm", fair_price="0.55", volatility="0"
+        ),
+    ]
 
 
 def canonical(timed: Timed) -> tuple[Any, ...]:
@@ -160,12 +187,9 @@ def test_batch_sizes(intents: int, batch_size: int, sizes: list[int]) -> None:
 
 def test_arbitrage_pairs_are_never_split_across_batches() -> None:
     mix = IntentMix(gtc=1, gtd=0, fok=0, fak=0, cancel=0, arbitrage=3)
-    batches = generate(config(mix=mix, intents=3_001, batch_size=7))
-    assert [len(batch) for batch in batches] == [7] * 428 + [5]
-    for batch in batches:
-        groups = Counter(item.group_id for _, item in batch if isinstance(item, Intent))
-        groups.pop(0, None)
-        assert set(groups.values()) <= {2}
+    batches = generate(config(markets=edge_markets(), mix=mix, intents=3_001, batch_size=7))
+    assert [intent_count(batch) for batch in batches] == [7] * 428 + [5]
+    assert any(isinstance(item, ArbitrageGroup) for batch in batches for _, item in batch)
 
 
 @pytest.mark.parametrize("rate", [2_000.0, 50_000.0])
@@ -224,7 +248,8 @@ def test_intent_ids_are_unique_and_increasing() -> None:
 )
 def test_every_kind_appears_with_its_weight(weights: dict[str, float]) -> None:
     mix = IntentMix(**weights)
-    items = flat(generate(config(mix=mix, intents=20_000, batch_size=1024)))
+    cfg = config(markets=edge_markets(), mix=mix, intents=20_000, batch_size=1024)
+    items = flat(generate(cfg))
     counts = Counter(kind_of(item) for _, item in items)
     w = mix.weights()
     total = sum(w.values())
@@ -348,7 +373,7 @@ def test_prices_near_the_bounds_stay_within_them(fair: str) -> None:
 def test_max_size_below_the_minimum_gives_the_minimum() -> None:
     # below Polymarket's 5 shares and Kalshi's 1 contract; a pair needs 5 whole contracts
     mix = IntentMix(max_size="0.5")
-    items = flat(generate(config(mix=mix, intents=2_000)))
+    items = flat(generate(config(markets=edge_markets(), mix=mix, intents=2_000)))
     sizes = Counter(
         (item.market.venue, bool(item.group_id), item.size)
         for _, item in items
@@ -409,49 +434,49 @@ def test_gtc_orders_are_cancelled_once_when_their_lifetime_is_up() -> None:
     assert set(on_time.values()) == {1}
 
 
-def test_arbitrage_pairs() -> None:
+def test_arbitrage_groups_only_where_the_quotes_leave_an_edge() -> None:
     markets = [
-        *frozen_markets(),
-        MarketConfig(venue=Venue.POLYMARKET, market_id="pm-b", twin="ks-b", fair_price="0.7"),
-        MarketConfig(venue=Venue.KALSHI, market_id="ks-b", twin="pm-b", fair_price="0.7"),
+        *edge_markets(),
+        # twins at the same price: YES 0.41 + NO 0.61 costs more than $1 either way
+        MarketConfig(
+            venue=Venue.POLYMARKET, market_id="pm-b", twin="ks-b", fair_price="0.40", volatility="0"
+        ),
+        MarketConfig(
+            venue=Venue.KALSHI, market_id="ks-b", twin="pm-b", fair_price="0.40", volatility="0"
+        ),
         MarketConfig(venue=Venue.POLYMARKET, market_id="pm-solo"),
     ]
     cfg = config(markets=markets, intents=20_000)
-    twins = {mc.market_id: mc.twin for mc in cfg.markets}
     batches = generate(cfg)
-    items = flat(batches)
-    groups: dict[int, list[int]] = {}
-    for i, (_, item) in enumerate(items):
-        if isinstance(item, Intent) and item.group_id:
-            groups.setdefault(item.group_id, []).append(i)
-    assert len(groups) > 1_000
-    directions: Counter[tuple[str, str]] = Counter()
-    for group_id, positions in groups.items():
-        assert len(positions) == 2
-        first_at, second_at = positions
-        assert second_at == first_at + 1
-        (t1, yes), (t2, no) = items[first_at], items[second_at]
-        assert isinstance(yes, Intent) and isinstance(no, Intent)
-        assert t1 == t2
-        assert group_id == yes.intent_id
-        assert no.intent_id == yes.intent_id + 1
+    groups = [item for batch in batches for _, item in batch if isinstance(item, ArbitrageGroup)]
+    assert len(groups) > 500
+    for group in groups:
+        yes, no = group.legs
+        assert (yes.market.market_id, no.market.market_id) == ("pm", "ks")  # the only edge
         assert (yes.outcome, no.outcome) == (Outcome.YES, Outcome.NO)
-        assert twins[yes.market.market_id] == no.market.market_id
-        assert yes.market.venue != no.market.venue
-        assert yes.size == no.size
-        for leg in (yes, no):
-            assert leg.side is Side.BUY
-            assert leg.time_in_force is TimeInForce.FOK
-            assert not leg.post_only
-        if yes.market.market_id in ("pm", "ks"):  # frozen at 0.40: asks 0.41 / 0.61
-            assert (yes.price, no.price) == (u("0.41"), u("0.61"))
-        directions[(yes.market.market_id, no.market.market_id)] += 1
-    assert set(directions) == {("pm", "ks"), ("ks", "pm"), ("pm-b", "ks-b"), ("ks-b", "pm-b")}
-    # the single-market intents do use the market without a twin
+        assert (yes.price, no.price) == (u("0.41"), u("0.46"))  # the asks
+        assert yes.size == no.size and group.group_id == yes.intent_id == no.intent_id - 1
+        assert all(
+            leg.side is Side.BUY
+            and leg.time_in_force is TimeInForce.FOK
+            and leg.group_id == group.group_id
+            for leg in group.legs
+        )
+        # edge: $1 a contract minus both asks and both venues' taker fees
+        fees = yes.market.fees.fee(yes.size, yes.price, Liquidity.TAKER) + no.market.fees.fee(
+            no.size, no.price, Liquidity.TAKER
+        )
+        exact = yes.size * SCALE - yes.size * (yes.price + no.price) - fees * SCALE
+        assert group.edge == exact // SCALE > 0
+    items = flat(batches)
     assert any(_market_id(item) == "pm-solo" for _, item in items)
-    # every pair sits in one batch
-    for batch in batches:
-        ids = Counter(item.group_id for _, item in batch if isinstance(item, Intent))
-        ids.pop(0, None)
-        assert set(ids.values()) <= {2}
-    assert math.isclose(len(groups) * 2 / len(items), 0.2 / 1.1, abs_tol=0.015)
+    # half the arbitrage draws land on the twins without an edge, and become GTC orders
+    assert math.isclose(len(groups) * 2 / len(items), 2 / 23, abs_tol=0.015)
+
+
+def test_no_group_below_the_minimum_edge() -> None:
+    cfg = config(
+        markets=edge_markets(), intents=5_000, arbitrage=ArbitrageConfig(min_edge="0.2")
+    )  # the edge is below 0.13
+    batches = generate(cfg)
+    assert not any(isinstance(item, ArbitrageGroup) for batch in batches for _, item in batch)

@@ -191,6 +191,30 @@ class IntentMix(_Model):
         }
 
 
+class UnwindPolicy(_Model):
+    """How filled legs of a failed group are flattened."""
+
+    mode: Literal["cross", "rest_then_cross"] = Field(
+        default="cross",
+        description="cross: sell at once with IOC; rest_then_cross: rest at the ask first",
+    )
+    max_slippage: Amount = Field(
+        default=to_units("0.05"), description="worst price accepted, below the bid"
+    )
+    rest_s: float = Field(default=1.0, gt=0, description="rest_then_cross: how long to rest")
+
+
+class ArbitrageConfig(_Model):
+    """Multi-leg groups: how legs are sent, and what happens when one fails."""
+
+    leg_time_in_force: Literal["FOK", "FAK", "GTC"] = "FOK"
+    leg_timeout_s: float = Field(default=1.0, gt=0, description="a GTC leg unfilled by then fails")
+    min_edge: Amount = Field(
+        default=to_units("0.005"), description="per contract, after both venues' fees"
+    )
+    unwind: UnwindPolicy = Field(default_factory=UnwindPolicy)
+
+
 def _default_markets() -> list[MarketConfig]:
     return [
         MarketConfig(venue=Venue.POLYMARKET, market_id="pm-btc-100k", twin="KXBTC-100K"),
@@ -206,6 +230,7 @@ class TestConfig(_Model):
     markets: list[MarketConfig] = Field(default_factory=_default_markets, min_length=1)
     venues: list[VenueConfig] = Field(default_factory=list)
     mix: IntentMix = Field(default_factory=IntentMix)
+    arbitrage: ArbitrageConfig = Field(default_factory=ArbitrageConfig)
     intents: int | None = Field(default=100_000, ge=1, description="how many intents")
     duration_s: float | None = Field(default=None, gt=0, description="or: simulated seconds")
     arrival_rate: float = Field(default=10_000, gt=0, description="intents per second")

@@ -19,9 +19,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 from polyedge import _core
 from polyedge.config import TestConfig
+from polyedge.coordinator import Coordinator
 from polyedge.events import EventLog, run_uuid
 from polyedge.fixedpoint import SCALE, Rounding, round_div
-from polyedge.intents import IntentGenerator, Timed
+from polyedge.intents import IntentGenerator, Timed, intent_count
 from polyedge.lanes import Lane, VenueExecutor
 from polyedge.metrics import RunMetrics, RunResult, StoreSummary
 from polyedge.recovery import Recovery, recover
@@ -31,7 +32,7 @@ from polyedge.sources import IntentSource, timed_batches
 from polyedge.state import OrderTracker
 from polyedge.store.base import RunRecord, Store, StoreError
 from polyedge.store.writer import BatchWriter
-from polyedge.types import Market, Venue
+from polyedge.types import Intent, Market, Order, Venue
 from polyedge.venues.profiles import LOCAL_REASONS, PROFILES
 from polyedge.venues.simulator import VenueSimulator
 
@@ -55,15 +56,52 @@ class _Pipeline:
         self.tracker = OrderTracker(self.log, self.metrics, scheduler, reasons)
         self.lanes: dict[Venue, Lane] = {}
         self.executors: list[VenueExecutor] = []
+        self.executors_by_venue: dict[Venue, VenueExecutor] = {}
         simulators: dict[Venue, VenueSimulator] = {}
         for venue, vc in venue_configs.items():
             own = [(mc, self.markets[mc.market_id]) for mc in config.markets if mc.venue is venue]
             simulators[venue] = VenueSimulator(vc, own, config.seed, scheduler, self.tracker)
             self.lanes[venue] = Lane(venue, vc.queue_capacity, vc.backpressure)
-            self.executors.append(
-                VenueExecutor(self.lanes[venue], simulators[venue], self.tracker, scheduler)
-            )
+            executor = VenueExecutor(self.lanes[venue], simulators[venue], self.tracker, scheduler)
+            self.executors.append(executor)
+            self.executors_by_venue[venue] = executor
         self.router = OrderRouter(self.lanes, simulators, self.tracker, scheduler, self.metrics)
+        self.simulators = simulators
+        self.coordinator = Coordinator(
+            config.arbitrage,
+            scheduler,
+            self.submit_now,
+            self.router.cancel_order,
+            self.quote,
+            wake=self._pause if isinstance(scheduler, VirtualScheduler) else _nothing,
+        )
+        self.router.start_group = self.coordinator.start
+        self.tracker.groups = self.coordinator
+
+    def submit_now(self, intent: Intent) -> Order:
+        """Send `intent` to its venue at once (the coordinator's legs and unwinds)."""
+        executor = self.executors_by_venue[intent.market.venue]
+        while self.router.send(intent, self.scheduler.now) is not None:
+            executor.drain()  # the lane was full: let the executor take what is queued
+        executor.drain()
+        return self.tracker.in_flight[intent.intent_id]
+
+    def quote(self, intent: Intent) -> tuple[int, int]:
+        return self.simulators[intent.market.venue].quote(intent.market.market_id, intent.outcome)
+
+    def _pause(self) -> None:
+        assert isinstance(self.scheduler, VirtualScheduler)
+        self.scheduler.paused = True
+
+    async def advance(self, limit: int | None) -> None:
+        """Virtual time: run the scheduler up to `limit`, letting the coordinator's tasks
+        react (and their orders be sent) whenever it pauses."""
+        scheduler = self.scheduler
+        assert isinstance(scheduler, VirtualScheduler)
+        while not scheduler.run_until(limit):
+            await self.coordinator.settle()
+            for executor in self.executors:
+                executor.drain()
 
 
 class _Persistence:
@@ -214,13 +252,14 @@ class DryTestingEngine:
                     executors[full.venue].drain()  # "wait": the executor takes what is queued
             for executor in pipeline.executors:
                 executor.drain()
-            scheduler.run_until(batch[-1][0])
-            taken += len(batch)
+            await pipeline.advance(batch[-1][0])
+            taken += intent_count(batch)
             if progress:
                 progress(taken)
             await room()  # the store's buffer is full: wait for the writer
             await asyncio.sleep(0)  # let the loop breathe (signals, other tasks)
-        scheduler.run_until(None)
+        await pipeline.advance(None)
+        await pipeline.coordinator.finish()
         return taken
 
     async def _run_realtime(
@@ -243,12 +282,13 @@ class DryTestingEngine:
                     for lane in pipeline.lanes.values():
                         if lane.queue:
                             lane.pushed.set()
-                    taken += 1
+                    taken += intent_count([(time, item)])
                 if progress:
                     progress(taken)
                 await room()
                 if self._stopping:
                     break
+            await pipeline.coordinator.finish()
         finally:
             senders_done.set()
             await asyncio.gather(*senders)
@@ -283,6 +323,10 @@ def _fewer_collections() -> Iterator[None]:
 
 
 async def _no_wait() -> None:
+    return None
+
+
+def _nothing() -> None:
     return None
 
 
@@ -331,4 +375,7 @@ def _result(
         peak_rss_mb=_peak_rss_mb(),
         digest=digest,
         store=store,
+        arbitrage=pipeline.coordinator.summary()
+        if pipeline.coordinator.metrics.attempted
+        else None,
     )

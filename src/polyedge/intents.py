@@ -20,7 +20,16 @@ from polyedge._core import Sequence
 from polyedge.config import TestConfig
 from polyedge.fixedpoint import SCALE
 from polyedge.randomness import component_rng
-from polyedge.types import Cancel, Intent, Market, Outcome, Side, TimeInForce
+from polyedge.types import (
+    ArbitrageGroup,
+    Cancel,
+    Intent,
+    Liquidity,
+    Market,
+    Outcome,
+    Side,
+    TimeInForce,
+)
 from polyedge.venues.prices import PriceWalk
 from polyedge.venues.profiles import PROFILES
 
@@ -33,7 +42,12 @@ _TIME_IN_FORCE = {
 }
 _CANCELLABLE = 4096  # recent resting orders a cancel may pick from (flat memory)
 
-Timed = tuple[int, Intent | Cancel]
+Timed = tuple[int, Intent | Cancel | ArbitrageGroup]
+
+
+def intent_count(batch: list[Timed]) -> int:
+    """Intents in `batch`: a group counts one per leg."""
+    return sum(len(item.legs) if isinstance(item, ArbitrageGroup) else 1 for _, item in batch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +76,7 @@ class _Leg:
     market: Market
     walk: PriceWalk
     sizes: _Sizes  # sizes of single orders on this market
+    depth: int  # mean size quoted at the top of the book
     twin: int | None  # index of the twin market, if any
     pair_sizes: _Sizes | None  # sizes of arbitrage pairs with the twin
 
@@ -78,6 +93,7 @@ class IntentGenerator:
                 market=markets[mc.market_id],
                 walk=PriceWalk(mc, markets[mc.market_id], config.seed),
                 sizes=_Sizes.accepted_by((markets[mc.market_id],), max_size),
+                depth=mc.depth,
                 twin=index[mc.twin] if mc.twin else None,
                 pair_sizes=_Sizes.accepted_by((markets[mc.market_id], markets[mc.twin]), max_size)
                 if mc.twin
@@ -108,7 +124,7 @@ class IntentGenerator:
             if not batch:
                 return
             if remaining is not None:
-                remaining -= len(batch)
+                remaining -= intent_count(batch)
             yield batch
             if end_ns is not None and self._time > end_ns:
                 return
@@ -129,32 +145,41 @@ class IntentGenerator:
 
         lifetime_ns = int(mix.gtc_lifetime_s * 1e9)
         batch: list[Timed] = []
+        count = 0  # intents in the batch: a group counts one per leg
         for i in range(size):
             time = times[i]
             if end_ns is not None and time > end_ns:
                 self._time = time
                 break
             refresh = self._refresh
-            while refresh and refresh[0][0] <= time and len(batch) < size:
+            while refresh and refresh[0][0] <= time and count < size:
                 due, target = refresh.popleft()
                 self._time = max(due, self._time)
                 batch.append((self._time, Cancel(intent_id=self._ids.next(), target=target)))
-            if len(batch) == size:  # cancels or arbitrage pairs filled it; spare draws unused
+                count += 1
+            if count == size:  # cancels or arbitrage pairs filled it; spare draws unused
                 break
             kind = KINDS[kinds[i]]
             if kind == "cancel" and not self._cancellable:
                 kind = "gtc"  # nothing to cancel yet
-            if kind == "arbitrage" and (size - len(batch) < 2 or not self._paired):
-                kind = "gtc"  # a pair needs two intents of room
+            group = None
+            if kind == "arbitrage" and size - count >= 2 and self._paired:
+                first = self._paired[int(picks[i] * len(self._paired))]
+                twin = self._legs[first].twin
+                assert twin is not None
+                # YES here and NO on the twin, or the other way round.
+                group = self._opportunity(time, first, size_draws[i]) or self._opportunity(
+                    time, twin, size_draws[i]
+                )
+            if kind == "arbitrage" and group is None:
+                kind = "gtc"  # no room for a pair, or no opportunity on the quotes now
             if kind == "cancel":
                 target = self._cancellable[int(picks[i] * len(self._cancellable))]
                 batch.append((time, Cancel(intent_id=self._ids.next(), target=target)))
-            elif kind == "arbitrage":
-                batch.extend(
-                    self._arbitrage(
-                        time, self._paired[int(picks[i] * len(self._paired))], size_draws[i]
-                    )
-                )
+                count += 1
+            elif group is not None:
+                batch.append((time, group))
+                count += len(group.legs)
             else:
                 leg = self._legs[markets[i]]
                 tif = _TIME_IN_FORCE[kind]
@@ -174,6 +199,7 @@ class IntentGenerator:
                 if kind == "gtc":
                     self._refresh.append((time + lifetime_ns, intent.intent_id))
                 batch.append((time, intent))
+                count += 1
             self._time = time
         return batch
 
@@ -188,25 +214,44 @@ class IntentGenerator:
             ticks = bid - offset if marketable else ask + offset
         return min(max(ticks, 1), top) * leg.walk.tick
 
-    def _arbitrage(self, time: int, first: int, draw: float) -> list[Timed]:
-        """YES on one market and NO on its twin, both priced to take the touch."""
-        twin, sizes = self._legs[first].twin, self._legs[first].pair_sizes
-        assert twin is not None and sizes is not None
-        pair = ((self._legs[first], Outcome.YES), (self._legs[twin], Outcome.NO))
-        size = sizes.draw(draw)
-        group = self._ids.current + 1  # the first leg's id names the group
-        timed: list[Timed] = []
-        for leg, outcome in pair:
-            _, ask = leg.walk.quote(time, outcome)
-            intent = Intent(
+    def _opportunity(self, time: int, first: int, draw: float) -> ArbitrageGroup | None:
+        """YES on market `first` and NO on its twin, if both asks and both venues' taker
+        fees cost less than $1 a contract by at least the configured edge.
+
+        Sized to the thinner top of book and to both venues' minimums and size steps.
+        """
+        yes_leg = self._legs[first]
+        assert yes_leg.twin is not None and yes_leg.pair_sizes is not None
+        no_leg = self._legs[yes_leg.twin]
+        yes_ask = yes_leg.walk.quote(time, Outcome.YES)[1] * yes_leg.walk.tick
+        no_ask = no_leg.walk.quote(time, Outcome.NO)[1] * no_leg.walk.tick
+        sizes = yes_leg.pair_sizes
+        thinner = min(yes_leg.depth, no_leg.depth) // sizes.step * sizes.step
+        size = min(sizes.draw(draw), thinner)
+        if size < sizes.low:
+            return None  # the book is too thin for both venues' minimums
+        fees = yes_leg.market.fees.fee(size, yes_ask, Liquidity.TAKER) + no_leg.market.fees.fee(
+            size, no_ask, Liquidity.TAKER
+        )
+        edge_scaled = size * SCALE - size * (yes_ask + no_ask) - fees * SCALE  # units * SCALE
+        if edge_scaled < self._config.arbitrage.min_edge * size:
+            return None
+        group_id = self._ids.current + 1  # the first leg's id names the group
+        tif = TimeInForce(self._config.arbitrage.leg_time_in_force)
+        legs = tuple(
+            Intent(
                 intent_id=self._ids.next(),
                 market=leg.market,
                 side=Side.BUY,
                 outcome=outcome,
-                price=ask * leg.walk.tick,
+                price=price,
                 size=size,
-                time_in_force=TimeInForce.FOK,
-                group_id=group,
+                time_in_force=tif,
+                group_id=group_id,
             )
-            timed.append((time, intent))
-        return timed
+            for leg, outcome, price in (
+                (yes_leg, Outcome.YES, yes_ask),
+                (no_leg, Outcome.NO, no_ask),
+            )
+        )
+        return ArbitrageGroup(group_id=group_id, legs=legs, edge=edge_scaled // SCALE)

@@ -86,6 +86,23 @@ class StoreSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ArbitrageSummary:
+    """What the multi-leg coordinator did. Sizes and money are units."""
+
+    attempted: int
+    completed: int
+    aborted_by_reason: dict[str, int]
+    unwound: int  # aborted after some legs filled; those were flattened
+    failed: int  # aborted with nothing filled
+    realised_edge: int  # completed groups: payout minus cost and fees
+    residual_exposure: int  # size left unhedged after unwinding, all groups
+    exposure_peak: int  # most size ever filled on legs of groups not yet settled
+    exposure_by_second: dict[int, int]  # that peak, per simulated second
+    cancel_latency_sim: LatencySummary  # first failure -> every sibling's cancel request
+    cancel_latency_wall: LatencySummary
+
+
+@dataclass(frozen=True, slots=True)
 class RunResult:
     """The figures of one run; the report and the JSON output show exactly these.
 
@@ -119,6 +136,7 @@ class RunResult:
     peak_rss_mb: float
     digest: str
     store: StoreSummary | None = None
+    arbitrage: ArbitrageSummary | None = None
 
 
 @dataclass(slots=True)

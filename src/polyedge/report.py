@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from polyedge.fixedpoint import to_str
-from polyedge.metrics import RunResult, StoreSummary
+from polyedge.metrics import ArbitrageSummary, LatencySummary, RunResult, StoreSummary
 
 
 def as_json(result: RunResult) -> dict[str, Any]:
@@ -99,6 +99,8 @@ def render(result: RunResult, console: Console) -> None:
 
     if result.store is not None:
         console.print(_store_table(result.store))
+    if result.arbitrage is not None:
+        console.print(_arbitrage_table(result.arbitrage))
 
     latency = _table("Latency (us)", "venue", "message", "count", "p50", "p90", "p99", "max")
     for venue, kinds in result.latency_us.items():
@@ -131,3 +133,35 @@ def _store_table(store: StoreSummary) -> Table:
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def _arbitrage_table(groups: ArbitrageSummary) -> Table:
+    table = _table("Arbitrage groups", "", "")
+    table.show_header = False
+    aborted = ", ".join(f"{reason} {n:,}" for reason, n in groups.aborted_by_reason.items())
+    rows = [
+        ("attempted", f"{groups.attempted:,}"),
+        ("completed", f"{groups.completed:,}"),
+        ("aborted", aborted or "0"),
+        ("  unwound / nothing filled", f"{groups.unwound:,} / {groups.failed:,}"),
+        ("realised edge", f"${to_str(groups.realised_edge)}"),
+        ("residual exposure", to_str(groups.residual_exposure)),
+        ("peak leg exposure", to_str(groups.exposure_peak)),
+        (
+            "failure -> all cancels (sim)",
+            _latency(groups.cancel_latency_sim),
+        ),
+        (
+            "failure -> all cancels (wall)",
+            _latency(groups.cancel_latency_wall),
+        ),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def _latency(summary: LatencySummary) -> str:
+    return (
+        f"p50 {summary.p50_us:,.1f} us, p99 {summary.p99_us:,.1f} us, max {summary.max_us:,.1f} us"
+    )

@@ -10,19 +10,34 @@ Nothing is dropped silently: every intent is counted as routed, or refused with 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from polyedge.lanes import Lane
 from polyedge.metrics import RunMetrics
 from polyedge.scheduler import Scheduler
 from polyedge.state import OrderTracker, is_working
-from polyedge.types import Cancel, Intent, Order, OrderEvent, OrderState, TimeInForce, Venue
+from polyedge.types import (
+    ArbitrageGroup,
+    Cancel,
+    Intent,
+    Order,
+    OrderEvent,
+    OrderState,
+    TimeInForce,
+    Venue,
+)
 from polyedge.venues.profiles import DUPLICATE_INTENT, LANE_FULL, NOT_WORKING
 from polyedge.venues.simulator import VenueSimulator
 
 _KIND = {tif: tif.value.lower() for tif in TimeInForce}
 
 
+def _no_coordinator(group: ArbitrageGroup) -> None:
+    raise RuntimeError("an arbitrage group arrived, but no coordinator is wired in")
+
+
 class OrderRouter:
-    __slots__ = ("_lanes", "_metrics", "_scheduler", "_tracker", "_venues")
+    __slots__ = ("_lanes", "_metrics", "_scheduler", "_tracker", "_venues", "start_group")
 
     def __init__(
         self,
@@ -37,8 +52,10 @@ class OrderRouter:
         self._tracker = tracker
         self._scheduler = scheduler
         self._metrics = metrics
+        # Where arbitrage groups go: the coordinator's start, wired in by the engine.
+        self.start_group: Callable[[ArbitrageGroup], None] = _no_coordinator
 
-    def route(self, item: Intent | Cancel, time: int) -> Lane | None:
+    def route(self, item: Intent | Cancel | ArbitrageGroup, time: int) -> Lane | None:
         """Route `item`, which arrived at `time` ns.
 
         Returns None once it is routed (or refused), or the full lane it is waiting for
@@ -46,18 +63,26 @@ class OrderRouter:
         """
         if isinstance(item, Cancel):
             self._metrics.intents_by_kind["cancel"] += 1
-            self._scheduler.at(time, self._cancel, item)
+            self._scheduler.at(time, self._cancel_intent, item)
             return None
-        lane = self._lanes[item.market.venue]
+        if isinstance(item, ArbitrageGroup):
+            self._metrics.intents_by_kind["arbitrage"] += len(item.legs)
+            self._scheduler.at(time, self.start_group, item)
+            return None
+        full = self.send(item, time)
+        if full is None:
+            self._metrics.intents_by_kind[_KIND[item.time_in_force]] += 1
+        return full
+
+    def send(self, intent: Intent, time: int) -> Lane | None:
+        """Make `intent` an order and queue it in its venue's lane (as route() does)."""
+        lane = self._lanes[intent.market.venue]
         if lane.policy == "wait" and lane.queue.full():
             return lane
-        self._metrics.intents_by_kind[
-            "arbitrage" if item.group_id else _KIND[item.time_in_force]
-        ] += 1
-        if item.intent_id in self._tracker.in_flight:
+        if intent.intent_id in self._tracker.in_flight:
             self._metrics.intents_refused[DUPLICATE_INTENT] += 1
             return None
-        order = Order(item.intent_id, item, lane_seq=lane.sequence.next(), sent_at=time)
+        order = Order(intent.intent_id, intent, lane_seq=lane.sequence.next(), sent_at=time)
         self._tracker.register(order)
         if not lane.queue.try_push(order):  # full, and the policy is to reject
             self._scheduler.at(
@@ -65,13 +90,18 @@ class OrderRouter:
             )
         return None
 
-    def _cancel(self, item: Cancel) -> None:
+    def _cancel_intent(self, item: Cancel) -> None:
         order = self._tracker.in_flight.get(item.target)
-        if order is None or not (is_working(order) or order.state is OrderState.PENDING):
+        if order is None or not self.cancel_order(order):
             # Unknown, finished, or already being cancelled: nothing to ask the venue.
             self._metrics.intents_refused[NOT_WORKING] += 1
-            return
+
+    def cancel_order(self, order: Order) -> bool:
+        """Ask for `order`'s cancellation now; False when there is nothing to cancel."""
+        if not (is_working(order) or order.state is OrderState.PENDING):
+            return False
         sent = order.state is not OrderState.PENDING  # a queued order is cancelled locally
         order.cancel_sent_at = self._scheduler.now
         if self._tracker.apply(order, OrderEvent.CANCEL_REQUEST) and sent:
             self._venues[order.intent.market.venue].cancel(order)
+        return True

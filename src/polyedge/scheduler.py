@@ -29,12 +29,13 @@ class Scheduler(Protocol):
 
 
 class VirtualScheduler:
-    __slots__ = ("_counter", "_heap", "now")
+    __slots__ = ("_counter", "_heap", "now", "paused")
 
     def __init__(self) -> None:
         self._heap: list[tuple[int, int, Action, tuple[Any, ...]]] = []
         self._counter = 0  # breaks ties between equal times: first scheduled, first run
         self.now = 0
+        self.paused = False  # set by an action: stop, so asyncio tasks can react first
 
     def next_due(self) -> int | None:
         """When the earliest scheduled action is due, or None when nothing is."""
@@ -46,15 +47,22 @@ class VirtualScheduler:
             when = self.now
         heapq.heappush(self._heap, (when, self._counter, action, args))
 
-    def run_until(self, limit: int | None = None) -> None:
-        """Run every action due up to `limit` ns (all of them when None), in time order."""
+    def run_until(self, limit: int | None = None) -> bool:
+        """Run every action due up to `limit` ns (all of them when None), in time order.
+
+        Returns False, early, when an action set `paused` (time stays at that action).
+        """
         heap, pop = self._heap, heapq.heappop
         while heap and (limit is None or heap[0][0] <= limit):
             when, _, action, args = pop(heap)
             self.now = when
             action(*args)
+            if self.paused:
+                self.paused = False
+                return False
         if limit is not None and limit > self.now:
             self.now = limit
+        return True
 
 
 class RealtimeScheduler:

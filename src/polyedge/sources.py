@@ -1,7 +1,7 @@
 """Where intents come from: the seeded generator, or a source of the user's own.
 
-A source of the user's own is either an async iterator of intents (`Intent` or
-`Cancel`, optionally as `(arrival time in ns, intent)` pairs) or an iterable of batches
+A source of the user's own is either an async iterator of intents (`Intent`, `Cancel`
+or `ArbitrageGroup`, optionally as `(arrival time in ns, intent)` pairs) or an iterable of batches
 of such pairs. An intent without a time arrives at the current (simulated) time. In
 virtual time, intents are taken a batch at a time; in real time, one by one, as they
 come.
@@ -14,9 +14,10 @@ from typing import TypeAlias
 
 from polyedge.errors import InvalidValue
 from polyedge.intents import Timed
-from polyedge.types import Cancel, Intent
+from polyedge.types import ArbitrageGroup, Cancel, Intent
 
-IntentItem: TypeAlias = Intent | Cancel | tuple[int, Intent | Cancel]
+Item: TypeAlias = Intent | Cancel | ArbitrageGroup
+IntentItem: TypeAlias = Item | tuple[int, Item]
 IntentSource: TypeAlias = AsyncIterable[IntentItem] | Iterable[list[Timed]]
 
 
@@ -45,8 +46,10 @@ async def timed_batches(
 
 
 def _checked(time: int, item: object, last: int) -> int:
-    if not isinstance(item, Intent | Cancel):
-        raise TypeError(f"an intent source must yield Intent or Cancel, not {item!r}")
+    if not isinstance(item, Intent | Cancel | ArbitrageGroup):
+        raise TypeError(
+            f"an intent source must yield Intent, Cancel or ArbitrageGroup, not {item!r}"
+        )
     if time < last:
         raise InvalidValue(f"arrival times must not decrease: {time} ns came after {last} ns")
     return time

@@ -8,6 +8,7 @@ move is recorded with the order, its state and the event, and the run goes on.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Protocol
 
 from polyedge.errors import IllegalTransition, InvalidValue
 from polyedge.events import EventLog, OrderRow
@@ -16,13 +17,31 @@ from polyedge.scheduler import Scheduler
 from polyedge.types import Order, OrderEvent, OrderState, Venue
 
 VENUE_INDEX = {venue: index for index, venue in enumerate(Venue)}
+
+
+class GroupWatcher(Protocol):
+    """What follows the orders of multi-leg groups (the coordinator)."""
+
+    def filled(self, order: Order, price: int, size: int, fee: int) -> None: ...
+    def order_ended(self, order: Order) -> None: ...
+
+
+class _NoGroups:
+    def filled(self, order: Order, price: int, size: int, fee: int) -> None:
+        return None
+
+    def order_ended(self, order: Order) -> None:
+        return None
+
+
+_NO_GROUPS = _NoGroups()
 REFUSED = -1  # the to-state logged for a refused move
 _EXAMPLES = 100  # refused moves kept in full for the report
 _LATENCY_KIND = {OrderEvent.ACK: "submit_ack", OrderEvent.CANCEL_ACK: "cancel_ack"}
 
 
 class OrderTracker:
-    __slots__ = ("_log", "_metrics", "_reasons", "_scheduler", "in_flight")
+    __slots__ = ("_log", "_metrics", "_reasons", "_scheduler", "groups", "in_flight")
 
     def __init__(
         self, log: EventLog, metrics: RunMetrics, scheduler: Scheduler, reasons: dict[str, int]
@@ -32,6 +51,7 @@ class OrderTracker:
         self._scheduler = scheduler
         self._reasons = reasons  # reject code -> its number in the log (0: no reason)
         self.in_flight: dict[int, Order] = {}
+        self.groups: GroupWatcher = _NO_GROUPS  # the coordinator, wired in by the engine
 
     def register(self, order: Order) -> bool:
         """Add a new order; False if its id is already in flight."""
@@ -84,6 +104,11 @@ class OrderTracker:
         elif event in _LATENCY_KIND:
             start = order.sent_at if event is OrderEvent.ACK else order.cancel_sent_at
             metrics.histogram(venue, _LATENCY_KIND[event]).record(now - start)
+        if order.intent.group_id:
+            if size:
+                self.groups.filled(order, price, size, fee)
+            if order.is_terminal:
+                self.groups.order_ended(order)
         if order.is_terminal:
             del self.in_flight[order.order_id]
             metrics.final_states[order.state.name] += 1

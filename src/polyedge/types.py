@@ -16,6 +16,7 @@ from polyedge.errors import InvalidValue, UnknownVenue
 from polyedge.fixedpoint import SCALE, checked_units, round_div, to_str
 
 __all__ = [
+    "ArbitrageGroup",
     "Cancel",
     "FeeProfile",
     "Fill",
@@ -207,6 +208,26 @@ class Cancel:
     def __post_init__(self) -> None:
         positive_units(self.intent_id, "intent_id")
         positive_units(self.target, "target")
+
+
+@dataclass(frozen=True, slots=True)
+class ArbitrageGroup:
+    """Legs to execute together: all of them fill, or none is left exposed.
+
+    `edge` is what the group should lock in (units, after fees) if every leg fills at
+    its limit price; `group_id` is also each leg's group_id.
+    """
+
+    group_id: int
+    legs: tuple[Intent, ...]
+    edge: int = 0
+
+    def __post_init__(self) -> None:
+        positive_units(self.group_id, "group_id")
+        if len(self.legs) < 2:
+            raise InvalidValue("an arbitrage group needs at least two legs")
+        if any(leg.group_id != self.group_id for leg in self.legs):
+            raise InvalidValue(f"every leg of group {self.group_id} must carry its group_id")
 
 
 @dataclass(frozen=True, slots=True)

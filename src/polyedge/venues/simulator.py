@@ -24,7 +24,16 @@ from polyedge.fixedpoint import SCALE
 from polyedge.randomness import Draws, component_rng
 from polyedge.scheduler import Scheduler
 from polyedge.state import OrderTracker
-from polyedge.types import Intent, Liquidity, Market, Order, OrderEvent, Side, TimeInForce
+from polyedge.types import (
+    Intent,
+    Liquidity,
+    Market,
+    Order,
+    OrderEvent,
+    Outcome,
+    Side,
+    TimeInForce,
+)
 from polyedge.venues.prices import PriceWalk
 from polyedge.venues.profiles import PROFILES, Rule
 
@@ -99,6 +108,12 @@ class VenueSimulator:
         # One connection: a cancel never overtakes the order it cancels.
         when = max(when, self._in_transit.get(order.order_id, 0))
         self._scheduler.at(when, self._cancel_arrives, order)
+
+    def quote(self, market_id: str, outcome: Outcome) -> tuple[int, int]:
+        """The best bid and ask of `outcome` on `market_id` now, in units."""
+        walk = self._books[market_id].walk
+        bid, ask = walk.quote(self._scheduler.now, outcome)
+        return bid * walk.tick, ask * walk.tick
 
     # --- what happens at the venue -------------------------------------------------------
 

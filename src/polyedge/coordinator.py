@@ -1,0 +1,343 @@
+"""The multi-leg coordinator: legs run together; one fails, the rest are stopped at once.
+
+Each group is an asyncio task whose legs are tasks of one TaskGroup. A leg submits its
+order and waits for its end; if it does not fill (rejected, expired, timed out), it
+raises, and the TaskGroup cancels every sibling task at once: each cancelled leg sends a
+cancel request for its order on the spot. Legs that filled, fully or partly, are then
+flattened by the unwind policy; what cannot be flattened is recorded as residual
+exposure. A group's own state moves through its transition table, like an order's.
+
+In virtual time the scheduler pauses whenever the coordinator has something to react to
+(a group starting, a leg ending) and the engine lets these tasks run before simulated
+time moves on, so the reactions happen at the same simulated instant, deterministically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from polyedge._core import Sequence
+from polyedge.config import ArbitrageConfig
+from polyedge.errors import PolyedgeError
+from polyedge.fixedpoint import SCALE
+from polyedge.metrics import ArbitrageSummary, LatencyHistogram
+from polyedge.scheduler import Scheduler, wall_clock
+from polyedge.types import (
+    ArbitrageGroup,
+    Intent,
+    Order,
+    OrderState,
+    Side,
+    TimeInForce,
+)
+
+
+class GroupState(IntEnum):
+    PENDING = 0
+    WORKING = 1  # legs submitted
+    COMPLETED = 2  # every leg filled
+    ABORTING = 3  # a leg failed: siblings being cancelled, fills being unwound
+    UNWOUND = 4  # a leg failed after others filled; those were flattened
+    FAILED = 5  # a leg failed and nothing had filled
+
+
+class GroupEvent(IntEnum):
+    SUBMIT = 0
+    COMPLETE = 1
+    LEG_FAILED = 2
+    FLAT = 3  # aborted with nothing filled
+    UNWIND_DONE = 4
+
+
+GROUP_TRANSITIONS: dict[tuple[GroupState, GroupEvent], GroupState] = {
+    (GroupState.PENDING, GroupEvent.SUBMIT): GroupState.WORKING,
+    (GroupState.WORKING, GroupEvent.COMPLETE): GroupState.COMPLETED,
+    (GroupState.WORKING, GroupEvent.LEG_FAILED): GroupState.ABORTING,
+    (GroupState.ABORTING, GroupEvent.FLAT): GroupState.FAILED,
+    (GroupState.ABORTING, GroupEvent.UNWIND_DONE): GroupState.UNWOUND,
+}
+
+
+class IllegalGroupTransition(PolyedgeError):
+    def __init__(self, group_id: int, state: GroupState, event: GroupEvent) -> None:
+        super().__init__(f"group {group_id}: {state.name} does not accept {event.name}")
+
+
+class LegFailed(Exception):
+    """A leg that ended without filling; carries why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+UNWIND_IDS = 1 << 62  # unwind orders' ids: far above any intent id
+_KEPT = 1_000  # settled groups kept for inspection (memory stays flat)
+
+
+@dataclass(slots=True)
+class GroupRecord:
+    group: ArbitrageGroup
+    state: GroupState = GroupState.PENDING
+    reason: str = ""
+    orders: list[Order] = field(default_factory=list)
+    residual: int = 0  # size (units) left exposed after unwinding
+    paid: int = 0  # price * size of buys minus sells, units squared
+    fees: int = 0
+    failed_at: tuple[int, float] | None = None  # (simulated ns, wall s) of the first failure
+
+    def apply(self, event: GroupEvent) -> None:
+        new = GROUP_TRANSITIONS.get((self.state, event))
+        if new is None:
+            raise IllegalGroupTransition(self.group.group_id, self.state, event)
+        self.state = new
+
+
+@dataclass(slots=True)
+class ArbitrageMetrics:
+    attempted: int = 0
+    completed: int = 0
+    unwound: int = 0
+    failed: int = 0
+    aborted_by_reason: Counter[str] = field(default_factory=Counter)
+    realised_edge: int = 0  # units, completed groups, after fees
+    residual_exposure: int = 0  # units of size left unhedged, all groups
+    exposure: int = 0  # units of size filled on legs whose group is not settled
+    exposure_peak: int = 0
+    exposure_by_second: dict[int, int] = field(default_factory=dict)  # peak per sim second
+    cancel_sim: LatencyHistogram = field(default_factory=LatencyHistogram)
+    cancel_wall: LatencyHistogram = field(default_factory=LatencyHistogram)
+
+
+class Coordinator:
+    """Runs arbitrage groups. `submit(intent)` sends an order now and returns it;
+    `cancel(order)` asks for its cancellation now; `quote(market_id, outcome)` gives the
+    current (bid, ask) in units, for pricing unwinds."""
+
+    def __init__(
+        self,
+        config: ArbitrageConfig,
+        scheduler: Scheduler,
+        submit: Callable[[Intent], Order],
+        cancel: Callable[[Order], object],
+        quote: Callable[[Intent], tuple[int, int]],
+        wake: Callable[[], None],
+    ) -> None:
+        self._config = config
+        self._scheduler = scheduler
+        self._submit = submit
+        self._cancel = cancel
+        self._quote = quote
+        self._wake = wake  # the group tasks have something to react to
+        self._ends: dict[int, asyncio.Future[OrderState]] = {}  # order id -> its end
+        self._records: dict[int, GroupRecord] = {}  # order id -> its group, while working
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._unwind_ids = Sequence(start=UNWIND_IDS)
+        self.metrics = ArbitrageMetrics()
+        self.settled: deque[GroupRecord] = deque(maxlen=_KEPT)  # the latest, to inspect
+
+    # --- called by the engine ------------------------------------------------------------
+
+    def start(self, group: ArbitrageGroup) -> None:
+        record = GroupRecord(group)
+        self.metrics.attempted += 1
+        task = asyncio.get_running_loop().create_task(self._run(record))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self._wake()
+
+    def order_ended(self, order: Order) -> None:
+        """The tracker saw an order reach a terminal state."""
+        self._records.pop(order.order_id, None)
+        end = self._ends.pop(order.order_id, None)
+        if end is not None and not end.done():
+            end.set_result(order.state)
+            self._wake()
+
+    def filled(self, order: Order, price: int, size: int, fee: int) -> None:
+        """The tracker saw a fill on an order the coordinator follows."""
+        record = self._records.get(order.order_id)
+        if record is None:
+            return
+        record.paid += price * size * (1 if order.intent.side is Side.BUY else -1)
+        record.fees += fee
+        if order.intent.side is Side.BUY:  # a leg: exposure until its group settles
+            self._exposure(size)
+
+    async def settle(self) -> None:
+        """Let the group tasks run until every one of them waits on something."""
+        loop = asyncio.get_running_loop()
+        ready = getattr(loop, "_ready", None)  # CPython's loop: callbacks due this turn
+        for _ in range(1_000):
+            await asyncio.sleep(0)
+            if ready is not None and not ready:
+                return
+        # A loop without _ready (uvloop): a thousand turns is ample for one reaction.
+
+    def summary(self) -> ArbitrageSummary:
+        m = self.metrics
+        return ArbitrageSummary(
+            attempted=m.attempted,
+            completed=m.completed,
+            aborted_by_reason=dict(sorted(m.aborted_by_reason.items())),
+            unwound=m.unwound,
+            failed=m.failed,
+            realised_edge=m.realised_edge,
+            residual_exposure=m.residual_exposure,
+            exposure_peak=m.exposure_peak,
+            exposure_by_second=dict(sorted(m.exposure_by_second.items())),
+            cancel_latency_sim=m.cancel_sim.summary(),
+            cancel_latency_wall=m.cancel_wall.summary(),
+        )
+
+    async def finish(self) -> None:
+        """Wait for every group still running (the run is draining)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks))
+
+    # --- a group ---------------------------------------------------------------------------
+
+    async def _run(self, record: GroupRecord) -> None:
+        try:
+            await self._execute(record)
+        finally:
+            self.settled.append(record)
+
+    async def _execute(self, record: GroupRecord) -> None:
+        record.apply(GroupEvent.SUBMIT)
+        failed: LegFailed | None = None
+        try:
+            async with asyncio.TaskGroup() as legs:
+                for intent in record.group.legs:
+                    legs.create_task(self._leg(record, intent))
+        except* LegFailed as failures:
+            first = failures.exceptions[0]
+            assert isinstance(first, LegFailed)
+            failed = first
+        if failed is None:
+            record.apply(GroupEvent.COMPLETE)
+            self.metrics.completed += 1
+            payout = record.group.legs[0].size  # one YES and one NO always pay $1 together
+            self.metrics.realised_edge += payout - record.paid // SCALE - record.fees
+            self._exposure(-sum(order.filled for order in record.orders))
+            return
+        # The TaskGroup has cancelled every sibling, and each sent its cancel request.
+        self._cancel_latency(record)
+        record.reason = failed.reason
+        record.apply(GroupEvent.LEG_FAILED)
+        await self._abort(record)
+
+    async def _leg(self, record: GroupRecord, intent: Intent) -> None:
+        order = self._follow(record, intent)
+        end = self._ends[order.order_id]
+        if intent.time_in_force is TimeInForce.GTC:
+            timeout_at = self._scheduler.now + int(self._config.leg_timeout_s * 1e9)
+            self._scheduler.at(timeout_at, self._time_out, record, order)
+        try:
+            state = await asyncio.shield(end)  # a cancelled leg must not cancel the end
+        except asyncio.CancelledError:
+            self._cancel(order)  # a sibling failed: stop this leg at once
+            raise
+        if state is not OrderState.FILLED:
+            if record.failed_at is None:
+                record.failed_at = (self._scheduler.now, wall_clock())
+            raise LegFailed(record.reason or _why(order))
+
+    def _time_out(self, record: GroupRecord, order: Order) -> None:
+        if order.order_id in self._ends and not order.is_terminal:
+            record.reason = record.reason or "timeout"
+            record.failed_at = record.failed_at or (self._scheduler.now, wall_clock())
+            self._cancel(order)  # the cancel ack (or a late fill) ends the leg
+
+    async def _abort(self, record: GroupRecord) -> None:
+        self.metrics.aborted_by_reason[record.reason] += 1
+        await asyncio.gather(*(self._end_of(order) for order in record.orders))
+        filled = [order for order in record.orders if order.filled]
+        if not filled:
+            record.apply(GroupEvent.FLAT)
+            self.metrics.failed += 1
+            return
+        for order in filled:
+            await self._flatten(record, order)
+        record.apply(GroupEvent.UNWIND_DONE)
+        self.metrics.unwound += 1
+        self.metrics.residual_exposure += record.residual
+
+    async def _flatten(self, record: GroupRecord, leg: Order) -> None:
+        """Sell what `leg` bought, by the unwind policy; record what could not be sold."""
+        remaining = leg.filled
+        intent = leg.intent
+        tick = intent.market.tick_size
+        if self._config.unwind.mode == "rest_then_cross":
+            _, ask = self._quote(intent)
+            resting = self._unwind(record, intent, remaining, ask, TimeInForce.GTC)
+            self._scheduler.at(
+                self._scheduler.now + int(self._config.unwind.rest_s * 1e9), self._cancel, resting
+            )
+            await self._end_of(resting)
+            remaining -= resting.filled
+        if remaining:
+            bid, _ = self._quote(intent)
+            worst = max(tick, (bid - self._config.unwind.max_slippage) // tick * tick)
+            crossing = self._unwind(record, intent, remaining, worst, TimeInForce.FAK)
+            await self._end_of(crossing)
+            remaining -= crossing.filled
+        self._exposure(-leg.filled)  # settled: what is left is residual, reported as such
+        record.residual += remaining
+
+    def _unwind(
+        self, record: GroupRecord, leg: Intent, size: int, price: int, tif: TimeInForce
+    ) -> Order:
+        intent = Intent(
+            intent_id=self._unwind_ids.next(),
+            market=leg.market,
+            side=Side.SELL,
+            outcome=leg.outcome,
+            price=price,
+            size=size,
+            time_in_force=tif,
+            group_id=record.group.group_id,
+        )
+        return self._follow(record, intent)
+
+    def _follow(self, record: GroupRecord, intent: Intent) -> Order:
+        """Send `intent` now, and have its fills counted and its end resolve a future."""
+        order = self._submit(intent)
+        self._ends[order.order_id] = asyncio.get_running_loop().create_future()
+        self._records[order.order_id] = record
+        record.orders.append(order)
+        return order
+
+    async def _end_of(self, order: Order) -> OrderState:
+        end = self._ends.get(order.order_id)
+        return order.state if end is None else await end
+
+    # --- figures -----------------------------------------------------------------------------
+
+    def _exposure(self, change: int) -> None:
+        metrics = self.metrics
+        metrics.exposure += change
+        metrics.exposure_peak = max(metrics.exposure_peak, metrics.exposure)
+        second = self._scheduler.now // 1_000_000_000
+        metrics.exposure_by_second[second] = max(
+            metrics.exposure_by_second.get(second, 0), metrics.exposure
+        )
+
+    def _cancel_latency(self, record: GroupRecord) -> None:
+        """From the first failure to every sibling's cancel request, simulated and wall."""
+        if record.failed_at is not None:
+            sim, wall = record.failed_at
+            self.metrics.cancel_sim.record(self._scheduler.now - sim)
+            self.metrics.cancel_wall.record(int((wall_clock() - wall) * 1e9))
+
+
+def _why(order: Order) -> str:
+    return {
+        OrderState.REJECTED: "rejected",
+        OrderState.EXPIRED: "expired",
+        OrderState.CANCELLED: "cancelled",
+    }.get(order.state, order.state.name.lower())

@@ -1,0 +1,296 @@
+"""Multi-leg groups with faults injected: every order's and group's end, the positions,
+and that no exposure goes unreported. Prices are frozen, latencies constant."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from polyedge.config import (
+    ArbitrageConfig,
+    LatencyConfig,
+    MarketConfig,
+    ResponseModel,
+    TestConfig,
+    UnwindPolicy,
+    VenueConfig,
+)
+from polyedge.coordinator import (
+    GROUP_TRANSITIONS,
+    GroupEvent,
+    GroupRecord,
+    GroupState,
+    IllegalGroupTransition,
+)
+from polyedge.engine import DryTestingEngine, _Pipeline
+from polyedge.fixedpoint import SCALE, to_units
+from polyedge.scheduler import VirtualScheduler
+from polyedge.types import ArbitrageGroup, Intent, OrderState, Side, Venue
+from polyedge.venues.latency import ConstantLatency
+
+MS = 1_000  # microseconds
+
+
+def latency(ack_ms: float = 1, fill_ms: float = 1, cancel_ms: float = 1) -> LatencyConfig:
+    return LatencyConfig(
+        submit_ack=ConstantLatency(value_us=ack_ms * MS),
+        fill=ConstantLatency(value_us=fill_ms * MS),
+        cancel_ack=ConstantLatency(value_us=cancel_ms * MS),
+    )
+
+
+def world(
+    pm: dict[str, Any] | None = None,
+    ks: dict[str, Any] | None = None,
+    pm_depth: int = 1_000,
+    ks_depth: int = 1_000,
+    **arbitrage: Any,
+) -> _Pipeline:
+    """Polymarket YES quoted 0.39/0.41, Kalshi NO quoted 0.44/0.46: an edge of 0.13."""
+    markets = [
+        MarketConfig(
+            venue="polymarket",
+            market_id="pm",
+            twin="ks",
+            fair_price="0.40",
+            volatility="0",
+            spread="0.02",
+            depth=pm_depth,
+        ),  # type: ignore[arg-type]
+        MarketConfig(
+            venue="kalshi",
+            market_id="ks",
+            twin="pm",
+            fair_price="0.55",
+            volatility="0",
+            spread="0.02",
+            depth=ks_depth,
+        ),  # type: ignore[arg-type]
+    ]
+    quiet = {"reject_rate": 0.0, "resting_fill_rate": 0.0}
+    venues = [
+        VenueConfig(
+            venue=Venue.POLYMARKET,
+            **({"latency": latency(), "responses": ResponseModel(**quiet)} | (pm or {})),
+        ),
+        VenueConfig(
+            venue=Venue.KALSHI,
+            **({"latency": latency(), "responses": ResponseModel(**quiet)} | (ks or {})),
+        ),
+    ]
+    config = TestConfig(markets=markets, venues=venues, arbitrage=ArbitrageConfig(**arbitrage))
+    return _Pipeline(config, VirtualScheduler())
+
+
+def legs(
+    p: _Pipeline,
+    tif: str = "FOK",
+    yes: str = "0.41",
+    no: str = "0.46",
+    size: int = 10,
+    **first: Any,
+) -> ArbitrageGroup:
+    yes_leg = Intent(
+        **(
+            {
+                "intent_id": 1,
+                "market": p.markets["pm"],
+                "side": "buy",
+                "outcome": "yes",
+                "price": to_units(yes),
+                "size": size * SCALE,
+                "time_in_force": tif,
+                "group_id": 1,
+            }
+            | first
+        )
+    )
+    no_leg = Intent(
+        intent_id=2,
+        market=p.markets["ks"],
+        side="buy",
+        outcome="no",
+        price=to_units(no),
+        size=size * SCALE,
+        time_in_force=tif,
+        group_id=1,
+    )
+    return ArbitrageGroup(group_id=1, legs=(yes_leg, no_leg))
+
+
+def execute(p: _Pipeline, group: ArbitrageGroup) -> GroupRecord:
+    async def run() -> None:
+        p.router.route(group, 0)
+        await p.advance(None)
+        await p.coordinator.finish()
+
+    asyncio.run(run())
+    (record,) = p.coordinator.settled
+    return record
+
+
+def positions(record: GroupRecord) -> dict[tuple[str, str], int]:
+    """Net size held per (market, outcome) after everything the group did."""
+    held: dict[tuple[str, str], int] = defaultdict(int)
+    for order in record.orders:
+        sign = 1 if order.intent.side is Side.BUY else -1
+        held[order.intent.market.market_id, order.intent.outcome.value] += sign * order.filled
+    return {key: size for key, size in held.items() if size}
+
+
+def no_unreported_exposure(p: _Pipeline, record: GroupRecord) -> None:
+    metrics = p.coordinator.metrics
+    assert (
+        record.residual == sum(positions(record).values())
+        if record.state is not GroupState.COMPLETED
+        else True
+    )
+    assert metrics.exposure == 0  # nothing left counted as in flight
+    assert metrics.residual_exposure == sum(r.residual for r in p.coordinator.settled)
+    assert p.metrics.illegal == 0
+
+
+def test_the_group_table_refuses_illegal_moves() -> None:
+    record = GroupRecord(ArbitrageGroup(1, (_intent(1), _intent(2))))
+    with pytest.raises(IllegalGroupTransition, match="group 1: PENDING does not accept COMPLETE"):
+        record.apply(GroupEvent.COMPLETE)
+    record.apply(GroupEvent.SUBMIT)
+    record.apply(GroupEvent.LEG_FAILED)
+    with pytest.raises(IllegalGroupTransition):
+        record.apply(GroupEvent.COMPLETE)  # an aborting group never completes
+    terminal = {GroupState.COMPLETED, GroupState.UNWOUND, GroupState.FAILED}
+    assert not any(state in terminal for state, _ in GROUP_TRANSITIONS)
+
+
+def _intent(intent_id: int) -> Intent:
+    market = TestConfig().markets[1].market()
+    return Intent(
+        intent_id=intent_id,
+        market=market,
+        side="buy",
+        outcome="yes",
+        price=100_000,
+        size=SCALE,
+        group_id=1,
+    )
+
+
+def test_both_legs_fill() -> None:
+    p = world()
+    record = execute(p, legs(p))
+    assert record.state is GroupState.COMPLETED
+    assert [o.state for o in record.orders] == [OrderState.FILLED, OrderState.FILLED]
+    assert positions(record) == {("pm", "yes"): 10 * SCALE, ("ks", "no"): 10 * SCALE}
+    # $10 payout - $8.70 paid - fees: Polymarket 10*0.07*0.41*0.59 = 0.16933,
+    # Kalshi ceil(7*10*46*54/10000) cents = 0.18
+    assert p.coordinator.metrics.realised_edge == to_units("10") - to_units("8.70") - to_units(
+        "0.16933"
+    ) - to_units("0.18")
+    assert p.coordinator.metrics.exposure_peak == 20 * SCALE
+    no_unreported_exposure(p, record)
+
+
+def test_leg_a_rejected_unwinds_the_filled_sibling() -> None:
+    p = world()
+    # A post-only YES leg that would cross is rejected by Polymarket.
+    record = execute(p, legs(p, tif="GTC", post_only=True))
+    yes, no, unwind = record.orders
+    assert yes.state is OrderState.REJECTED and record.reason == "rejected"
+    assert no.state is OrderState.FILLED  # it had filled before the cancel arrived
+    assert unwind.intent.side is Side.SELL and unwind.state is OrderState.FILLED
+    assert record.state is GroupState.UNWOUND and record.residual == 0
+    assert positions(record) == {}
+    assert p.coordinator.metrics.aborted_by_reason == {"rejected": 1}
+    assert p.coordinator.metrics.cancel_sim.max == 0  # siblings cancelled at the same instant
+    no_unreported_exposure(p, record)
+
+
+def test_leg_b_times_out_and_is_cancelled() -> None:
+    p = world(leg_timeout_s=0.5)
+    # The NO leg rests below the market and nothing trades through it.
+    record = execute(p, legs(p, tif="GTC", no="0.30"))
+    yes, no, unwind = record.orders
+    assert record.reason == "timeout" and no.state is OrderState.CANCELLED and no.filled == 0
+    assert yes.state is OrderState.FILLED and unwind.state is OrderState.FILLED
+    assert record.state is GroupState.UNWOUND and positions(record) == {}
+    no_unreported_exposure(p, record)
+
+
+def test_leg_a_partly_filled_then_leg_b_rejected() -> None:
+    # Thin Polymarket book: the YES leg takes what is there and rests the rest.
+    p = world(pm_depth=3, ks={"responses": ResponseModel(reject_rate=1.0, resting_fill_rate=0)})
+    record = execute(p, legs(p, tif="GTC"))
+    yes, no, unwind = record.orders
+    assert no.state is OrderState.REJECTED and record.reason == "rejected"
+    assert yes.state is OrderState.CANCELLED and 0 < yes.filled < yes.intent.size
+    assert unwind.intent.size == yes.filled
+    assert record.state is GroupState.UNWOUND
+    no_unreported_exposure(p, record)
+
+
+def test_a_late_fill_after_the_cancel_request_is_unwound() -> None:
+    # Kalshi matches the NO leg at once but its fill message takes 50 ms; the YES leg is
+    # rejected after 1 ms, so the NO leg's cancel goes out before its fill arrives.
+    p = world(ks={"latency": latency(ack_ms=1, fill_ms=50, cancel_ms=100)})
+    record = execute(p, legs(p, tif="GTC", post_only=True))
+    yes, no, unwind = record.orders
+    assert yes.state is OrderState.REJECTED
+    assert no.cancel_sent_at and no.state is OrderState.FILLED  # the late fill won the race
+    assert unwind.state is OrderState.FILLED and record.state is GroupState.UNWOUND
+    assert positions(record) == {}
+    no_unreported_exposure(p, record)
+
+
+def test_a_venue_outage_during_a_group() -> None:
+    # Kalshi refuses everything; the Polymarket leg fills and must be flattened, but the
+    # unwind crosses a book with a worst price that allows only part of it to go.
+    p = world(
+        ks={"responses": ResponseModel(reject_rate=1.0)},
+        pm_depth=4,
+        unwind=UnwindPolicy(max_slippage="0.01"),
+    )  # type: ignore[arg-type]
+    record = execute(p, legs(p, tif="FAK"))
+    yes, no, *unwinds = record.orders
+    assert no.state is OrderState.REJECTED and yes.filled > 0
+    assert record.state is GroupState.UNWOUND
+    sold = sum(order.filled for order in unwinds)
+    assert record.residual == yes.filled - sold  # what could not be sold is on the record
+    assert positions(record) == ({("pm", "yes"): record.residual} if record.residual else {})
+    no_unreported_exposure(p, record)
+
+
+def test_nothing_filled_means_failed_not_unwound() -> None:
+    p = world(ks={"responses": ResponseModel(reject_rate=1.0)})
+    record = execute(p, legs(p, tif="FOK", yes="0.30"))  # the YES leg cannot fill either
+    assert record.state is GroupState.FAILED and positions(record) == {}
+    assert p.coordinator.metrics.failed == 1
+    no_unreported_exposure(p, record)
+
+
+def test_rest_then_cross_rests_first() -> None:
+    p = world(
+        ks={"responses": ResponseModel(reject_rate=1.0)},
+        unwind=UnwindPolicy(mode="rest_then_cross", rest_s=0.2),
+    )  # type: ignore[arg-type]
+    record = execute(p, legs(p, tif="FOK"))
+    _, _, resting, crossing = record.orders
+    assert resting.intent.time_in_force.value == "GTC" and resting.state is OrderState.CANCELLED
+    assert crossing.intent.time_in_force.value == "FAK" and crossing.state is OrderState.FILLED
+    assert crossing.sent_at - resting.sent_at >= 200_000_000
+    assert record.state is GroupState.UNWOUND and positions(record) == {}
+
+
+def test_a_run_with_groups_is_deterministic_and_reports_them() -> None:
+    config = TestConfig(intents=20_000, seed=4, arrival_rate=500)  # 40 s: prices drift apart
+    first = asyncio.run(DryTestingEngine(config).run())
+    second = asyncio.run(DryTestingEngine(config).run())
+    assert first.digest == second.digest
+    groups = first.arbitrage
+    assert groups is not None and groups.attempted > 10
+    assert groups.attempted == groups.completed + sum(groups.aborted_by_reason.values())
+    assert groups.unwound + groups.failed == sum(groups.aborted_by_reason.values())
+    assert groups.cancel_latency_sim.max_us == 0
+    assert first.illegal_transitions == 0
