@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from polyedge import _core
 from polyedge.config import (
+    ArbitrageConfig,
     IntentMix,
     LatencyConfig,
     MarketConfig,
@@ -69,10 +70,16 @@ class Sizes:
     lane_intents: int
     store_events: int
     recovery_orders: int
+    group_intents: int  # a virtual run of mostly arbitrage groups
 
 
 QUICK = Sizes(
-    repeats=3, intents=50_000, lane_intents=20_000, store_events=100_000, recovery_orders=20_000
+    repeats=3,
+    intents=50_000,
+    lane_intents=20_000,
+    store_events=100_000,
+    recovery_orders=20_000,
+    group_intents=40_000,
 )
 FULL = Sizes(
     repeats=5,
@@ -80,6 +87,7 @@ FULL = Sizes(
     lane_intents=200_000,
     store_events=1_000_000,
     recovery_orders=1_000_000,
+    group_intents=210_000,
 )
 
 
@@ -219,6 +227,52 @@ def lanes(sizes: Sizes) -> list[Measurement]:
     return found
 
 
+def arbitrage_scenario(mode: Literal["virtual", "realtime"], intents: int) -> TestConfig:
+    """Twin markets with a lasting edge, mostly arbitrage, a venue rejecting 30% of orders:
+    groups complete, fail, time out and unwind all the time."""
+    markets = [
+        MarketConfig.model_validate(
+            {"venue": venue, "market_id": name, "twin": twin, "fair_price": fair, "volatility": "0"}
+        )
+        for venue, name, twin, fair in (
+            (Venue.POLYMARKET, "pm", "ks", "0.40"),
+            (Venue.KALSHI, "ks", "pm", "0.55"),
+        )
+    ]
+    responses = ResponseModel(reject_rate=0.3, resting_fill_mean_s=0.01)
+    return TestConfig(
+        markets=markets,
+        venues=[VenueConfig(venue=v, latency=_FAST, responses=responses) for v in Venue],
+        mix=IntentMix(gtc=0.05, gtd=0, fok=0, fak=0, cancel=0, arbitrage=1, gtc_lifetime_s=0.1),
+        intents=intents,
+        mode=mode,
+        arrival_rate=2_000 if mode == "realtime" else 10_000,
+        arbitrage=ArbitrageConfig(leg_time_in_force="GTC", leg_timeout_s=0.05),
+    )
+
+
+def groups(sizes: Sizes) -> list[Measurement]:
+    realtime = _run(arbitrage_scenario("realtime", 2_000))  # ~1 s; a few hundred failures
+    virtual = _run(arbitrage_scenario("virtual", sizes.group_intents))
+    assert realtime.arbitrage is not None and virtual.arbitrage is not None
+    return [
+        Measurement(
+            "group failure->cancels p99 (realtime)",
+            "us",
+            realtime.arbitrage.cancel_latency_wall.p99_us,
+            50,
+            False,
+        ),
+        Measurement(
+            f"{virtual.arbitrage.attempted:,} groups: peak RSS",
+            "MB",
+            virtual.peak_rss_mb,
+            300,
+            False,
+        ),
+    ]
+
+
 def end_to_end(sizes: Sizes) -> tuple[Measurement, Measurement]:
     result = _run(TestConfig(intents=sizes.intents))
     return (
@@ -307,6 +361,7 @@ def run_all(
             ("routing", lambda: [routing(sizes)]),
             ("lanes", lambda: lanes(sizes)),
             ("end to end", lambda: list(end_to_end(sizes))),
+            ("arbitrage groups", lambda: groups(sizes)),
             ("persistence and recovery", lambda: persistence(sizes, stores)),
         ]
         for name, step in steps:

@@ -202,6 +202,9 @@ class UnwindPolicy(_Model):
         default=to_units("0.05"), description="worst price accepted, below the bid"
     )
     rest_s: float = Field(default=1.0, gt=0, description="rest_then_cross: how long to rest")
+    attempts: int = Field(
+        default=3, ge=1, le=100, description="IOC tries before what is left is residual"
+    )
 
 
 class ArbitrageConfig(_Model):

@@ -152,11 +152,25 @@ class Coordinator:
 
     def order_ended(self, order: Order) -> None:
         """The tracker saw an order reach a terminal state."""
-        self._records.pop(order.order_id, None)
+        record = self._records.pop(order.order_id, None)
         end = self._ends.pop(order.order_id, None)
-        if end is not None and not end.done():
-            end.set_result(order.state)
-            self._wake()
+        if end is None or end.done():
+            return
+        if record is not None and _is_leg(order) and order.state is not OrderState.FILLED:
+            self._fail(record, _why(order))  # right now, before any task switch
+        end.set_result(order.state)
+        self._wake()
+
+    def _fail(self, record: GroupRecord, reason: str) -> None:
+        """A leg failed: ask the venues to cancel every sibling still working, at once."""
+        if record.failed_at is not None:
+            return  # the group is already being stopped
+        record.reason = reason
+        record.failed_at = (self._scheduler.now, wall_clock())
+        for order in record.orders:
+            if _is_leg(order):
+                self._cancel(order)  # nothing happens for orders that are done
+        self._cancel_latency(record)
 
     def filled(self, order: Order, price: int, size: int, fee: int) -> None:
         """The tracker saw a fill on an order the coordinator follows."""
@@ -218,40 +232,44 @@ class Coordinator:
             first = failures.exceptions[0]
             assert isinstance(first, LegFailed)
             failed = first
-        if failed is None:
+        if failed is None and record.failed_at is None:
             record.apply(GroupEvent.COMPLETE)
             self.metrics.completed += 1
             payout = record.group.legs[0].size  # one YES and one NO always pay $1 together
             self.metrics.realised_edge += payout - record.paid // SCALE - record.fees
             self._exposure(-sum(order.filled for order in record.orders))
             return
-        # The TaskGroup has cancelled every sibling, and each sent its cancel request.
-        self._cancel_latency(record)
-        record.reason = failed.reason
+        # Every sibling was asked to cancel when the failure was seen (_fail); the
+        # TaskGroup has since cancelled their tasks.
+        record.reason = record.reason or (failed.reason if failed else "failed")
         record.apply(GroupEvent.LEG_FAILED)
         await self._abort(record)
 
     async def _leg(self, record: GroupRecord, intent: Intent) -> None:
         order = self._follow(record, intent)
-        end = self._ends[order.order_id]
+        watched = {self._ends[order.order_id]}
         if intent.time_in_force is TimeInForce.GTC:
+            timer = asyncio.get_running_loop().create_future()
             timeout_at = self._scheduler.now + int(self._config.leg_timeout_s * 1e9)
-            self._scheduler.at(timeout_at, self._time_out, record, order)
+            self._scheduler.at(timeout_at, self._time_out, record, order, timer)
+            watched.add(timer)
         try:
-            state = await asyncio.shield(end)  # a cancelled leg must not cancel the end
+            # asyncio.wait leaves the futures alone when this task is cancelled.
+            await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
-            self._cancel(order)  # a sibling failed: stop this leg at once
+            self._cancel(order)  # a sibling failed: stop this leg (if not stopped already)
             raise
-        if state is not OrderState.FILLED:
-            if record.failed_at is None:
-                record.failed_at = (self._scheduler.now, wall_clock())
-            raise LegFailed(record.reason or _why(order))
+        if order.state is OrderState.FILLED:
+            return
+        raise LegFailed(record.reason or _why(order))
 
-    def _time_out(self, record: GroupRecord, order: Order) -> None:
-        if order.order_id in self._ends and not order.is_terminal:
-            record.reason = record.reason or "timeout"
-            record.failed_at = record.failed_at or (self._scheduler.now, wall_clock())
-            self._cancel(order)  # the cancel ack (or a late fill) ends the leg
+    def _time_out(self, record: GroupRecord, order: Order, timer: asyncio.Future[None]) -> None:
+        if order.is_terminal or timer.done():
+            return
+        self._cancel(order)  # its cancel ack, or a late fill, ends the order later
+        self._fail(record, "timeout")
+        timer.set_result(None)
+        self._wake()
 
     async def _abort(self, record: GroupRecord) -> None:
         self.metrics.aborted_by_reason[record.reason] += 1
@@ -280,7 +298,9 @@ class Coordinator:
             )
             await self._end_of(resting)
             remaining -= resting.filled
-        if remaining:
+        for _ in range(self._config.unwind.attempts):
+            if not remaining:
+                break
             bid, _ = self._quote(intent)
             worst = max(tick, (bid - self._config.unwind.max_slippage) // tick * tick)
             crossing = self._unwind(record, intent, remaining, worst, TimeInForce.FAK)
@@ -333,6 +353,11 @@ class Coordinator:
             sim, wall = record.failed_at
             self.metrics.cancel_sim.record(self._scheduler.now - sim)
             self.metrics.cancel_wall.record(int((wall_clock() - wall) * 1e9))
+
+
+def _is_leg(order: Order) -> bool:
+    """A leg of its group, not an order sent to unwind one (those sell)."""
+    return order.intent.side is Side.BUY
 
 
 def _why(order: Order) -> str:
