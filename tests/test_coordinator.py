@@ -50,36 +50,30 @@ def world(
     **arbitrage: Any,
 ) -> _Pipeline:
     """Polymarket YES quoted 0.39/0.41, Kalshi NO quoted 0.44/0.46: an edge of 0.13."""
+    sides = (
+        (Venue.POLYMARKET, "pm", "ks", "0.40", pm_depth, pm),
+        (Venue.KALSHI, "ks", "pm", "0.55", ks_depth, ks),
+    )
     markets = [
-        MarketConfig(
-            venue="polymarket",
-            market_id="pm",
-            twin="ks",
-            fair_price="0.40",
-            volatility="0",
-            spread="0.02",
-            depth=pm_depth,
-        ),  # type: ignore[arg-type]
-        MarketConfig(
-            venue="kalshi",
-            market_id="ks",
-            twin="pm",
-            fair_price="0.55",
-            volatility="0",
-            spread="0.02",
-            depth=ks_depth,
-        ),  # type: ignore[arg-type]
+        MarketConfig.model_validate(
+            {
+                "venue": venue,
+                "market_id": name,
+                "twin": twin,
+                "fair_price": fair,
+                "volatility": "0",
+                "spread": "0.02",
+                "depth": depth,
+            }
+        )
+        for venue, name, twin, fair, depth, _ in sides
     ]
-    quiet = {"reject_rate": 0.0, "resting_fill_rate": 0.0}
+    quiet = {
+        "latency": latency(),
+        "responses": ResponseModel(reject_rate=0.0, resting_fill_rate=0.0),
+    }
     venues = [
-        VenueConfig(
-            venue=Venue.POLYMARKET,
-            **({"latency": latency(), "responses": ResponseModel(**quiet)} | (pm or {})),
-        ),
-        VenueConfig(
-            venue=Venue.KALSHI,
-            **({"latency": latency(), "responses": ResponseModel(**quiet)} | (ks or {})),
-        ),
+        VenueConfig(venue=venue, **(quiet | (given or {}))) for venue, _, _, _, _, given in sides
     ]
     config = TestConfig(markets=markets, venues=venues, arbitrage=ArbitrageConfig(**arbitrage))
     return _Pipeline(config, VirtualScheduler())
