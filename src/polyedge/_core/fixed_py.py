@@ -43,6 +43,8 @@ def checked_units(value: object, name: str) -> int:
 
 
 def checked_rounding(rounding: object) -> Rounding:
+    if type(rounding) is Rounding:  # the common case, first
+        return rounding
     if isinstance(rounding, bool) or not isinstance(rounding, int):
         raise TypeError(f"rounding must be a polyedge Rounding, not {type(rounding).__name__}")
     if rounding not in Rounding._value2member_map_:
