@@ -68,11 +68,7 @@ class IllegalGroupTransition(PolyedgeError):
 
 
 class LegFailed(Exception):
-    """A leg that ended without filling; carries why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    """A leg that ended without filling: raised so the TaskGroup cancels its siblings."""
 
 
 UNWIND_IDS = 1 << 62  # unwind orders' ids: far above any intent id
@@ -115,8 +111,8 @@ class ArbitrageMetrics:
 
 class Coordinator:
     """Runs arbitrage groups. `submit(intent)` sends an order now and returns it;
-    `cancel(order)` asks for its cancellation now; `quote(market_id, outcome)` gives the
-    current (bid, ask) in units, for pricing unwinds."""
+    `cancel(order)` asks for its cancellation now; `quote(intent)` gives the current
+    (bid, ask) of the intent's market and outcome in units, for pricing unwinds."""
 
     def __init__(
         self,
@@ -223,16 +219,13 @@ class Coordinator:
 
     async def _execute(self, record: GroupRecord) -> None:
         record.apply(GroupEvent.SUBMIT)
-        failed: LegFailed | None = None
         try:
             async with asyncio.TaskGroup() as legs:
                 for intent in record.group.legs:
                     legs.create_task(self._leg(record, intent))
-        except* LegFailed as failures:
-            first = failures.exceptions[0]
-            assert isinstance(first, LegFailed)
-            failed = first
-        if failed is None and record.failed_at is None:
+        except* LegFailed:
+            pass  # _fail has recorded why and asked every sibling to cancel
+        if record.failed_at is None:
             record.apply(GroupEvent.COMPLETE)
             self.metrics.completed += 1
             payout = record.group.legs[0].size  # one YES and one NO always pay $1 together
@@ -241,7 +234,6 @@ class Coordinator:
             return
         # Every sibling was asked to cancel when the failure was seen (_fail); the
         # TaskGroup has since cancelled their tasks.
-        record.reason = record.reason or (failed.reason if failed else "failed")
         record.apply(GroupEvent.LEG_FAILED)
         await self._abort(record)
 

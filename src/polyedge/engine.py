@@ -230,7 +230,7 @@ class DryTestingEngine:
         finally:
             if self._store is not None:
                 await self._store.close()
-        return _result(pipeline, taken, wall_clock() - started, self._stopping, store)
+        return _result(pipeline, taken, wall_clock() - started, self._stopping, digest, store)
 
     def _batches(self, pipeline: _Pipeline, batch_size: int) -> AsyncIterator[list[Timed]]:
         source = self._source
@@ -335,10 +335,10 @@ def _result(
     taken: int,
     wall_seconds: float,
     interrupted: bool,
+    digest: str,
     store: StoreSummary | None,
 ) -> RunResult:
     metrics, log = pipeline.metrics, pipeline.log
-    digest = log.digest()
     states = dict(metrics.final_states)
     for state, count in pipeline.tracker.unfinished().items():
         states[state] = states.get(state, 0) + count
