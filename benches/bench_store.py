@@ -14,52 +14,23 @@ from typing import Any
 import asyncpg
 import pytest
 
+from polyedge.bench import synthetic_batches
 from polyedge.config import TestConfig
 from polyedge.engine import DryTestingEngine
-from polyedge.events import OrderRow, Row, event_uuid_int, run_uuid
+from polyedge.events import event_uuid_int, run_uuid
 from polyedge.recovery import recover
-from polyedge.store import Batch, PostgresStore, SqliteStore, Store
+from polyedge.store import PostgresStore, SqliteStore, Store
 
 ORDERS = 1_000_000  # recovery: a run of this many orders
 EVENTS_PER_ORDER = 5
 IN_FLIGHT_EVERY = 100  # one order in this many is still in flight
 
 
-def _batches(total: int, size: int = 32_768) -> list[Batch]:
-    """Synthetic batches: three events per order, the third finishing it."""
-    batches = []
-    for start in range(1, total + 1, size):
-        events: list[Row] = [
-            (
-                seq,
-                (seq - 1) // 3 + 1,
-                1,
-                1,
-                1,
-                1,
-                3 if seq % 3 == 0 else 1,
-                500_000,
-                1_000_000,
-                0,
-                0,
-                seq,
-            )
-            for seq in range(start, min(start + size, total + 1))
-        ]
-        first, last = events[0][1], events[-1][1]
-        orders: list[OrderRow] = [
-            (o, o, 1, "m", "buy", "yes", 500_000, 1_000_000, "GTC", None, False, 0)
-            for o in range(first if (first - 1) * 3 + 1 == events[0][0] else first + 1, last + 1)
-        ]
-        batches.append(Batch(orders, events))
-    return batches
-
-
 @pytest.mark.benchmark(group="store writes")
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 def test_sustained_writes(benchmark: Any, kind: str, tmp_path: Path, request: Any) -> None:
     total = 300_000
-    batches = _batches(total)
+    batches = synthetic_batches(total // 3, per_order=3)
     store: Store = (
         SqliteStore(tmp_path / "w.sqlite3")
         if kind == "sqlite"
@@ -128,10 +99,8 @@ def test_recover_a_million_orders(benchmark: Any, pg_url: str) -> None:
 
 async def _fill(url: str, run_id: uuid.UUID) -> None:
     """A stored run of ORDERS orders and 5 events each, made inside PostgreSQL."""
-    store = PostgresStore(url)
-    await store.open()  # the schema
-    await store.begin_run(run_id, "{}")
-    await store.close()
+    async with PostgresStore(url) as store:  # opening creates the schema
+        await store.begin_run(run_id, "{}")
     connection = await asyncpg.connect(url)
     try:
         await connection.execute(

@@ -54,11 +54,8 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Calla
 
 def use(store: Store, work: Callable[[Store], Any]) -> Any:
     async def run() -> Any:
-        await store.open()
-        try:
+        async with store:
             return await work(store)
-        finally:
-            await store.close()
 
     return asyncio.run(run())
 
@@ -283,7 +280,7 @@ def sql(store: Store, query: str) -> Any:
 
 def capture_rows(config: TestConfig, limit: int) -> tuple[list[OrderRow], list[Row]]:
     """The order and event rows of the first `limit` events of a run, as the log flushes them."""
-    from polyedge.engine import _Pipeline
+    from polyedge.engine import _no_wait, _Pipeline
     from polyedge.scheduler import VirtualScheduler
     from polyedge.state import order_row
 
@@ -299,10 +296,6 @@ def capture_rows(config: TestConfig, limit: int) -> tuple[list[OrderRow], list[R
     pipeline.log.subscribe(keep)
     asyncio.run(DryTestingEngine(config)._run_virtual(pipeline, None, _no_wait))
     return orders, events[:limit]
-
-
-async def _no_wait() -> None:
-    return None
 
 
 def whole_run_id(config: TestConfig) -> uuid.UUID:

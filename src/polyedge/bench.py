@@ -287,7 +287,7 @@ def end_to_end(sizes: Sizes) -> tuple[Measurement, Measurement]:
     )
 
 
-def _synthetic(orders: int, per_order: int, batch: int = 32_768) -> list[Batch]:
+def synthetic_batches(orders: int, per_order: int, batch: int = 32_768) -> list[Batch]:
     """Batches of a run of `orders` orders with `per_order` events each; the last event
     fills the order, except for one order in a hundred, which stays in flight."""
     batches = []
@@ -315,21 +315,17 @@ async def _write(store: Store, run_id: uuid.UUID, batches: list[Batch]) -> float
 
 
 def persistence(sizes: Sizes, stores: dict[str, Callable[[], Store]]) -> list[Measurement]:
-    batches = _synthetic(sizes.store_events // 3, per_order=3)
+    batches = synthetic_batches(sizes.store_events // 3, per_order=3)
     found = []
     for name, make in stores.items():
 
         async def measure(make: Callable[[], Store] = make) -> tuple[float, float]:
-            store = make()
-            await store.open()
-            try:
+            async with make() as store:
                 seconds = await _write(store, run_uuid(uuid.uuid4().bytes), batches)
                 run_id = run_uuid(uuid.uuid4().bytes)
-                await _write(store, run_id, _synthetic(sizes.recovery_orders, per_order=5))
+                await _write(store, run_id, synthetic_batches(sizes.recovery_orders, per_order=5))
                 recovered = await recover(store, run_id)
                 return sizes.store_events / seconds, recovered.seconds
-            finally:
-                await store.close()
 
         rate, recovery_seconds = asyncio.run(measure())
         found.append(Measurement(f"writes {name}", "events/s", rate, 300_000, True))

@@ -138,11 +138,8 @@ def run(
 
 
 async def _stored_config(store: Store, run_id: uuid.UUID) -> TestConfig:
-    await store.open()
-    try:
+    async with store:
         record = await store.get_run(run_id)
-    finally:
-        await store.close()
     if record is None:
         raise StoreError(f"no run {run_id} in {store.description}")
     return TestConfig.model_validate_json(record.config_json)
@@ -202,15 +199,15 @@ def db_init(database_url: str | None) -> None:
         _fail("say which database: --database-url URL (or DATABASE_URL)")
     try:
         store = open_store(database_url)
-        asyncio.run(_open_and_close(store))  # opening creates the schema or checks it
+        asyncio.run(_open_and_close(store))
     except PolyedgeError as exc:
         _fail(str(exc))
     click.echo(f"schema ready in {store.description}")
 
 
 async def _open_and_close(store: Store) -> None:
-    await store.open()
-    await store.close()
+    async with store:  # opening creates the schema, or checks its version
+        pass
 
 
 @main.command()
@@ -240,11 +237,8 @@ def recover(run_id: str, database_url: str | None) -> None:
 
 
 async def _rebuild(store: Store, run_id: uuid.UUID) -> Recovery:
-    await store.open()
-    try:
+    async with store:
         return await rebuild_state(store, run_id)
-    finally:
-        await store.close()
 
 
 @main.command()

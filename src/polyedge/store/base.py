@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Self
 
 from polyedge._core import TERMINAL_STATES
 from polyedge.errors import PolyedgeError
@@ -86,10 +86,18 @@ class ConnectionStats:
 
 
 class Store(ABC):
-    """A place to keep runs. Open it before use and close it after."""
+    """A place to keep runs. Open it before use and close it after (`async with store:`
+    does both)."""
 
     description: str  # what the report shows: kind and location, never credentials
     connections: ConnectionStats
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exception: object) -> None:
+        await self.close()
 
     @abstractmethod
     async def open(self) -> None:
