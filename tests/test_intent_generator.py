@@ -28,7 +28,6 @@ from polyedge.types import (
     TimeInForce,
     Venue,
 )
-from polyedge.venues.profiles import PROFILES
 
 S = 1_000_000_000
 KIND_NAMES = ("gtc", "gtd", "fok", "fak", "cancel", "arbitrage")
@@ -326,10 +325,10 @@ def test_every_intent_is_valid_for_its_market_and_venue() -> None:
         assert item.price % market.tick_size == 0
         assert market.tick_size <= item.price <= SCALE - market.tick_size
         assert item.size >= market.min_size
-        assert item.size % PROFILES[market.venue].size_step == 0
+        assert item.size % market.size_step == 0
         assert item.size <= u("50")
         if item.time_in_force is TimeInForce.GTD:
-            assert item.expires_at == time + int(2.5 * S)
+            assert item.expires_at == time + market.gtd_threshold + int(2.5 * S)
         else:
             assert item.expires_at is None
         if item.group_id:

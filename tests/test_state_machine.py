@@ -14,6 +14,7 @@ S, E = OrderState, OrderEvent
 
 # The lifecycle written out by hand, independently of polyedge._core.definitions.
 # Columns: SUBMIT ACK REJECT PARTIAL_FILL FILL CANCEL_REQUEST CANCEL_ACK CANCEL_REJECT EXPIRE
+#          VENUE_CANCEL
 # Cells: the state moved to, or "." for a refused move.
 _ABBREVIATIONS = {
     "PEN": S.PENDING,
@@ -26,14 +27,14 @@ _ABBREVIATIONS = {
     "EXP": S.EXPIRED,
 }
 _MATRIX = """
-PENDING         SUB .   REJ .   .   CAN .   .   .
-SUBMITTED       .   SUB REJ PF  FIL PC  .   .   EXP
-PARTIAL_FILL    .   PF  .   PF  FIL PC  .   .   EXP
-FILLED          .   .   .   .   .   .   .   .   .
-CANCELLED       .   .   .   .   .   .   .   .   .
-REJECTED        .   .   .   .   .   .   .   .   .
-PENDING_CANCEL  .   PC  REJ PC  FIL .   CAN SUB EXP
-EXPIRED         .   .   .   .   .   .   .   .   .
+PENDING         SUB .   REJ .   .   CAN .   .   .   .
+SUBMITTED       .   SUB REJ PF  FIL PC  .   .   EXP CAN
+PARTIAL_FILL    .   PF  .   PF  FIL PC  .   .   EXP CAN
+FILLED          .   .   .   .   .   .   .   .   .   .
+CANCELLED       .   .   .   .   .   .   .   .   .   .
+REJECTED        .   .   .   .   .   .   .   .   .   .
+PENDING_CANCEL  .   PC  REJ PC  FIL .   CAN SUB EXP CAN
+EXPIRED         .   .   .   .   .   .   .   .   .   .
 """
 
 
@@ -104,7 +105,7 @@ def test_every_state_is_reachable_and_can_end() -> None:
         assert any(EXPECTED[state, event] in TERMINAL_STATES for event in OrderEvent)
 
 
-@pytest.mark.parametrize(("state", "event"), [(-1, 0), (8, 0), (0, 9), (0, -1), (99, 99)])
+@pytest.mark.parametrize(("state", "event"), [(-1, 0), (8, 0), (0, 10), (0, -1), (99, 99)])
 def test_unknown_values(transitions: ModuleType, state: int, event: int) -> None:
     assert transitions.try_apply(state, event) == ILLEGAL
     with pytest.raises(ValueError, match=r"unknown order (state|event)"):

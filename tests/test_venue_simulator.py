@@ -26,6 +26,7 @@ from polyedge.config import (
     RateLimit,
     ResponseModel,
     VenueConfig,
+    VenueRules,
 )
 from polyedge.events import EventLog, Row
 from polyedge.fixedpoint import SCALE, to_units
@@ -44,7 +45,7 @@ from polyedge.types import (
     Venue,
 )
 from polyedge.venues.latency import ConstantLatency, LogNormalLatency
-from polyedge.venues.profiles import PROFILES, Rule
+from polyedge.venues.profiles import Rule
 from polyedge.venues.simulator import VenueSimulator
 
 SEED = 20240607
@@ -113,7 +114,7 @@ class World:
         self.rows: list[Row] = []
         self.log.subscribe(self._collect)
         self.metrics = RunMetrics()
-        codes = sorted(set(PROFILES[venue].reject_codes()))
+        codes = sorted(set(VenueRules.default(venue).reject_codes()))
         self.reasons = {code: number for number, code in enumerate(codes, 1)}
         self._reason_names = {number: code for code, number in self.reasons.items()}
         self.tracker = OrderTracker(self.log, self.metrics, self.scheduler, self.reasons)
@@ -122,6 +123,7 @@ class World:
             "spread": "0.02",
             "volatility": "0",
             "depth": DEEP,
+            "liquidity": "touch",  # the statistical model; books: tests/test_books.py
         }
         settings.update(market or {})
         self.market_config = MarketConfig(venue=venue, market_id=f"m-{venue}", **settings)
@@ -144,7 +146,7 @@ class World:
 
     @property
     def codes(self) -> dict[Rule, str]:
-        return PROFILES[self.venue].rule_codes
+        return VenueRules.default(self.venue).codes
 
     def intent(
         self,
@@ -336,7 +338,7 @@ def test_polymarket_marketable_buy_under_one_dollar_is_rejected() -> None:
     order = world.send(world.intent(BUY, YES, "0.15", "5"))
     world.run()
     assert world.sequence(order) == [E.SUBMIT, E.REJECT]
-    assert world.events(order)[-1].reason in PROFILES[Venue.POLYMARKET].rule_codes.values()
+    assert world.events(order)[-1].reason in VenueRules.default(Venue.POLYMARKET).codes.values()
 
 
 def test_polymarket_marketable_buy_of_one_dollar_or_more_is_accepted() -> None:
@@ -549,7 +551,7 @@ def test_fak_fills_what_it_can_then_the_rest_expires(venue: Venue) -> None:
     events = world.events(order)
     assert [ev.event for ev in events] == [E.SUBMIT, E.ACK, E.PARTIAL_FILL, E.EXPIRE]
     fill, expire = events[2], events[3]
-    step = PROFILES[venue].size_step
+    step = VenueRules.default(venue).size_step
     assert 0 < fill.size < u("1000")
     assert fill.size % step == 0
     assert (fill.price, fill.fee) == (u("0.51"), taker_fee(venue, fill.size, u("0.51")))
@@ -598,14 +600,15 @@ def test_fok_that_can_fill_is_acked_then_filled(venue: Venue) -> None:
 def test_gtd_expires_at_its_expiry_when_not_filled(venue: Venue) -> None:
     # One latency for every message, so the expiry message's time is exact either way.
     world = World(venue, latency=constant_latency(ACK_US, ACK_US, ACK_US))
-    expires_at = 2 * S
+    # The order carries the venue's expiry field; it lives until the threshold before it.
+    expires_at = world.market.gtd_threshold + 2 * S
     order = world.send(world.intent(BUY, YES, "0.45", "10", GTD, expires_at=expires_at))
     world.run()
     events = world.events(order)
     assert [(ev.event, ev.time) for ev in events] == [
         (E.SUBMIT, 0),
         (E.ACK, ACK),
-        (E.EXPIRE, expires_at + ACK),
+        (E.EXPIRE, 2 * S + ACK),
     ]
     assert (events[-1].before, events[-1].after) == (St.SUBMITTED, St.EXPIRED)
     assert (order.state, order.filled) == (St.EXPIRED, 0)
@@ -614,7 +617,8 @@ def test_gtd_expires_at_its_expiry_when_not_filled(venue: Venue) -> None:
 
 def test_gtd_partly_filled_then_expires_keeping_its_fill(venue: Venue) -> None:
     world = World(venue, market={"depth": "2"})
-    order = world.send(world.intent(BUY, YES, "0.52", "1000", GTD, expires_at=S))
+    expires_at = world.market.gtd_threshold + S
+    order = world.send(world.intent(BUY, YES, "0.52", "1000", GTD, expires_at=expires_at))
     world.run()
     events = world.events(order)
     assert [ev.event for ev in events] == [E.SUBMIT, E.ACK, E.PARTIAL_FILL, E.EXPIRE]
@@ -629,7 +633,8 @@ def test_gtd_filled_before_its_expiry_does_not_expire(venue: Venue) -> None:
         reject_rate=0.0, resting_fill_rate=1.0, partial_fill_rate=0.0, resting_fill_mean_s=0.001
     )
     world = World(venue, responses=responses)
-    order = world.send(world.intent(BUY, YES, "0.45", "10", GTD, expires_at=100 * S))
+    expires_at = world.market.gtd_threshold + 100 * S
+    order = world.send(world.intent(BUY, YES, "0.45", "10", GTD, expires_at=expires_at))
     world.run()
     assert world.sequence(order) == [E.SUBMIT, E.ACK, E.FILL]
     assert order.state is St.FILLED
@@ -690,21 +695,21 @@ def test_late_fill_race_after_an_immediate_match(venue: Venue) -> None:
 
 
 RESTING_FILLS = ResponseModel(
-    reject_rate=0.0, resting_fill_rate=1.0, partial_fill_rate=0.0, resting_fill_mean_s=0.05
+    reject_rate=0.0, resting_fill_rate=1.0, partial_fill_rate=0.0, resting_fill_mean_s=0.5
 )
 
 
 def test_late_fill_race_after_a_resting_match(venue: Venue) -> None:
     # Find when the market trades through the resting order (same seed, no cancel)...
-    probe = World(venue, responses=RESTING_FILLS)
+    probe = World(venue, responses=RESTING_FILLS, seed=SEED + 1)
     probe_order = probe.send(probe.intent(BUY, YES, "0.45", "10"))
     probe.run()
     fill_at = probe.events(probe_order)[-1].time
     matched_at = fill_at - FILL
-    assert matched_at > ACK
+    assert matched_at > ACK + CANCEL  # room for a cancel sent after the ack to arrive first
 
     # ...then ask to cancel between the match and the fill message: the fill wins.
-    world = World(venue, responses=RESTING_FILLS)
+    world = World(venue, responses=RESTING_FILLS, seed=SEED + 1)
     order = world.send(world.intent(BUY, YES, "0.45", "10"))
     world.cancel(order, at=matched_at + FILL // 2)
     world.run()
@@ -718,7 +723,7 @@ def test_late_fill_race_after_a_resting_match(venue: Venue) -> None:
     assert_no_illegal(world)
 
     # A cancel that reaches the venue just before the match wins instead.
-    early = World(venue, responses=RESTING_FILLS)
+    early = World(venue, responses=RESTING_FILLS, seed=SEED + 1)
     early_order = early.send(early.intent(BUY, YES, "0.45", "10"))
     early.cancel(early_order, at=matched_at - CANCEL - 1)
     early.run()
@@ -822,7 +827,7 @@ def test_response_mix(venue: Venue) -> None:
     world.run()
     assert_no_illegal(world)
 
-    random_codes = PROFILES[venue].random_reject_codes
+    random_codes = VenueRules.default(venue).random_reject_codes
     rejected = [o for o in orders if o.state is St.REJECTED]
     codes = Counter(world.events(o)[-1].reason for o in rejected)
     assert set(codes) == set(random_codes)

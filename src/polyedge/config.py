@@ -25,10 +25,10 @@ from pydantic import (
 )
 
 from polyedge.errors import PolyedgeError
-from polyedge.fixedpoint import Rounding, to_str, to_units
+from polyedge.fixedpoint import SCALE, Rounding, to_str, to_units
 from polyedge.types import FeeProfile, Market, Venue
 from polyedge.venues.latency import Latency, LogNormalLatency
-from polyedge.venues.profiles import PROFILES
+from polyedge.venues.profiles import DEFAULT_RULES, Rule
 
 
 class ConfigError(PolyedgeError, ValueError):
@@ -72,13 +72,35 @@ class FeeConfig(_Model):
         )
 
 
+class TickChange(_Model):
+    """The venue changes a market's tick size during the run (Polymarket does, near 0 and 1)."""
+
+    at_s: float = Field(ge=0, description="simulated seconds into the run")
+    tick_size: Amount
+
+
+class BookConfig(_Model):
+    """Synthetic liquidity around the fair price, and the flow that trades against it."""
+
+    levels: int = Field(default=5, ge=1, le=100, description="price levels quoted on each side")
+    flow_per_s: Amount = Field(
+        default=to_units(200), description="mean size other traders take at each touch per second"
+    )
+
+
 class MarketConfig(_Model):
-    """One simulated market; tick, minimum size and fees default to its venue's."""
+    """One simulated market; tick, minimum size, size step and fees default to its venue's.
+
+    `liquidity = "book"` (the default) gives the market a limit order book with price-time
+    priority; `"touch"` is the statistical model: orders through the touch fill there up
+    to a random depth, resting orders fill later at random (faster, no queue).
+    """
 
     venue: Venue
     market_id: str = Field(min_length=1)
     tick_size: Amount | None = None
     min_size: Amount | None = None
+    size_step: Amount | None = None
     fees: FeeConfig | None = None
     fair_price: Amount = Field(default=to_units("0.50"), description="starting fair price of YES")
     volatility: Amount = Field(
@@ -89,22 +111,43 @@ class MarketConfig(_Model):
     )
     depth: Amount = Field(default=to_units(200), description="mean size at the top of the book")
     twin: str | None = Field(default=None, description="the same event's market on another venue")
+    liquidity: Literal["book", "touch"] = "book"
+    book: BookConfig = Field(default_factory=BookConfig)
+    tick_changes: list[TickChange] = Field(default_factory=list)
+    close_at_s: float | None = Field(
+        default=None, gt=0, description="trading stops: resting orders cancelled, new rejected"
+    )
+    resolution: Literal["yes", "no", "void", "fair"] | None = Field(
+        default=None,
+        description="how the market resolves at close; fair: YES with the fair price's odds",
+    )
 
-    def market(self) -> Market:
-        """The domain Market, with the venue's defaults filled in and validated."""
-        profile = PROFILES[self.venue]
+    def market(self, rules: VenueRules | None = None) -> Market:
+        """The domain Market, with the venue's rules filled in and validated."""
+        rules = rules or VenueRules.default(self.venue)
         return Market(
             venue=self.venue,
             market_id=self.market_id,
-            tick_size=profile.tick_size if self.tick_size is None else self.tick_size,
-            min_size=profile.min_size if self.min_size is None else self.min_size,
-            fees=profile.fees if self.fees is None else self.fees.profile(),
+            tick_size=rules.tick_size if self.tick_size is None else self.tick_size,
+            min_size=rules.min_size if self.min_size is None else self.min_size,
+            size_step=rules.size_step if self.size_step is None else self.size_step,
+            fees=(self.fees or rules.fees).profile(),
+            gtd_threshold=rules.gtd_threshold_s * 1_000_000_000,
         )
+
+    def ticks(self, market: Market) -> list[int]:
+        """Every tick size the market has during the run, the first one first."""
+        return [market.tick_size, *(change.tick_size for change in self.tick_changes)]
 
     @model_validator(mode="after")
     def _valid_market(self) -> Self:
-        market = self.market()
-        market.check_price(self.fair_price, "fair_price")
+        for change in self.tick_changes:
+            Market(self.venue, self.market_id, change.tick_size, SCALE)
+        times = [change.at_s for change in self.tick_changes]
+        if times != sorted(times):
+            raise ValueError("tick_changes must be in time order")
+        if self.resolution is not None and self.close_at_s is None:
+            raise ValueError("a resolution needs close_at_s: markets resolve when they close")
         return self
 
 
@@ -135,10 +178,105 @@ class ResponseModel(_Model):
 
 
 class RateLimit(_Model):
-    """A token bucket: `burst` orders at once, refilled at `per_second`."""
+    """A token bucket: `burst` orders at once, refilled at `per_second`.
+
+    The venues' own limits (../shared/venue-rules.md): Polymarket POST order 3,500 per
+    10 s burst and 36,000 per 10 minutes (burst 3500, per_second 60); Kalshi writes per
+    second by tier, Basic 10 (burst 10, per_second 10) up to Prime 400.
+    """
 
     per_second: int = Field(gt=0)
     burst: int = Field(gt=0)
+
+
+class VenueRules(_Model):
+    """A venue's rules and reject codes; defaults per venue in venues.profiles.DEFAULT_RULES.
+
+    In a configuration, give only what differs: the rest (and every code not named) keeps
+    the venue's default.
+    """
+
+    tick_size: Amount
+    min_size: Amount
+    size_step: Amount
+    min_marketable_buy: Amount = Field(description="smallest notional of a marketable BUY")
+    fees: FeeConfig
+    gtd_threshold_s: int = Field(ge=0, description="a GTD expiry must be this far ahead")
+    codes: dict[Rule, str]
+    random_reject_codes: tuple[str, ...] = Field(min_length=1)
+
+    @classmethod
+    def default(cls, venue: Venue) -> VenueRules:
+        return cls.model_validate(DEFAULT_RULES[venue])
+
+    @classmethod
+    def merged(cls, venue: Venue, given: dict[str, Any]) -> dict[str, Any]:
+        """`given` over the venue's defaults (codes merged code by code)."""
+        default = DEFAULT_RULES[venue]
+        codes = {**default["codes"], **given.get("codes", {})}
+        fees = given.get("fees", default["fees"])
+        return {**default, **given, "codes": codes, "fees": fees}
+
+    @field_validator("codes")
+    @classmethod
+    def _every_rule(cls, codes: dict[Rule, str]) -> dict[Rule, str]:
+        missing = [rule.value for rule in Rule if rule not in codes]
+        if missing:
+            raise ValueError(f"no reject code for {', '.join(missing)}")
+        return codes
+
+    def reject_codes(self) -> tuple[str, ...]:
+        return (*self.codes.values(), *self.random_reject_codes)
+
+
+class OutageWindow(_Model):
+    """The venue is down from start_s to end_s (simulated seconds)."""
+
+    start_s: float = Field(ge=0)
+    end_s: float = Field(gt=0)
+    mode: Literal["reject", "timeout"] = Field(
+        default="reject", description="reject: answered with the outage code; timeout: no answer"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end_s <= self.start_s:
+            raise ValueError("end_s must be after start_s")
+        return self
+
+
+class Disconnect(_Model):
+    """The engine's connection drops at at_s for down_s: messages sent meanwhile are lost,
+    and the engine reconciles its working orders when it reconnects."""
+
+    at_s: float = Field(ge=0)
+    down_s: float = Field(gt=0)
+
+
+class FaultConfig(_Model):
+    """Faults the simulated venue injects, from its own seeded stream."""
+
+    drop_ack_rate: Probability = Field(default=0.0, description="acks that never arrive")
+    duplicate_fill_rate: Probability = Field(
+        default=0.0, description="fills delivered twice (same trade id)"
+    )
+    reorder_rate: Probability = Field(
+        default=0.0, description="acks delivered after the order's first fill"
+    )
+    outages: list[OutageWindow] = Field(default_factory=list)
+    disconnects: list[Disconnect] = Field(default_factory=list)
+    response_timeout_s: float = Field(
+        default=5.0, gt=0, description="no answer by then: the engine asks for the order's status"
+    )
+
+    def any(self) -> bool:
+        return bool(
+            self.drop_ack_rate
+            or self.duplicate_fill_rate
+            or self.reorder_rate
+            or self.outages
+            or self.disconnects
+        )
 
 
 class VenueConfig(_Model):
@@ -147,7 +285,26 @@ class VenueConfig(_Model):
     responses: ResponseModel = Field(default_factory=ResponseModel)
     queue_capacity: int = Field(default=4096, description="lane queue size, a power of two")
     backpressure: Literal["wait", "reject"] = "wait"
-    rate_limit: RateLimit | None = None
+    rate_limit: RateLimit | None = Field(
+        default=None, description="off by default: the venues' limits would refuse most runs"
+    )
+    # Filled from the venue's defaults (and what is given) before validation.
+    rules: VenueRules = Field(default=None, validate_default=True)
+    faults: FaultConfig = Field(default_factory=FaultConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _venue_rules(cls, data: Any) -> Any:
+        """Fill `rules` from the venue's defaults, overridden by what is given."""
+        if isinstance(data, dict) and not isinstance(data.get("rules"), VenueRules):
+            try:
+                venue = Venue(str(data.get("venue")))
+            except (ValueError, PolyedgeError):
+                return data  # the venue field reports it
+            given = data.get("rules") or {}
+            if isinstance(given, dict):
+                data = {**data, "rules": VenueRules.merged(venue, given)}
+        return data
 
     @field_validator("queue_capacity")
     @classmethod
@@ -259,6 +416,9 @@ class TestConfig(_Model):
                     f"market {m.market_id}: twin {m.twin!r} must be a market on another venue "
                     "that names it back as its twin"
                 )
+        markets = self.build_markets()  # each market under its venue's rules as configured
+        for m in self.markets:
+            markets[m.market_id].check_price(m.fair_price, f"{m.market_id}: fair_price")
         if self.mix.arbitrage and not any(m.twin for m in self.markets):
             raise ValueError("mix.arbitrage needs at least one pair of twin markets")
         return self
@@ -267,6 +427,11 @@ class TestConfig(_Model):
         """A VenueConfig for every venue a market trades on (defaults where not given)."""
         given = {v.venue: v for v in self.venues}
         return {m.venue: given.get(m.venue) or VenueConfig(venue=m.venue) for m in self.markets}
+
+    def build_markets(self) -> dict[str, Market]:
+        """Every market by id, with its venue's rules (as configured) filled in."""
+        venues = self.venue_configs()
+        return {mc.market_id: mc.market(venues[mc.venue].rules) for mc in self.markets}
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides: Any) -> TestConfig:

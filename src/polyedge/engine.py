@@ -32,8 +32,8 @@ from polyedge.sources import IntentSource, timed_batches
 from polyedge.state import OrderTracker
 from polyedge.store.base import RunRecord, Store, StoreError
 from polyedge.store.writer import BatchWriter
-from polyedge.types import Intent, Market, Order, Venue
-from polyedge.venues.profiles import LOCAL_REASONS, PROFILES
+from polyedge.types import Intent, Market, Order, Outcome, Venue
+from polyedge.venues.profiles import LOCAL_REASONS
 from polyedge.venues.simulator import VenueSimulator
 
 Progress = Callable[[int], None]  # called with the number of intents taken so far
@@ -49,9 +49,9 @@ class _Pipeline:
         self.scheduler = scheduler
         self.metrics = RunMetrics()
         self.log = EventLog(run_uuid(config.model_dump_json().encode()))
-        self.markets: dict[str, Market] = {mc.market_id: mc.market() for mc in config.markets}
+        self.markets: dict[str, Market] = config.build_markets()
         venue_configs = config.venue_configs()
-        codes = sorted({code for venue in venue_configs for code in PROFILES[venue].reject_codes()})
+        codes = sorted({code for vc in venue_configs.values() for code in vc.rules.reject_codes()})
         reasons = {reason: number for number, reason in enumerate((*LOCAL_REASONS, *codes), 1)}
         self.tracker = OrderTracker(self.log, self.metrics, scheduler, reasons)
         self.lanes: dict[Venue, Lane] = {}
@@ -60,12 +60,18 @@ class _Pipeline:
         simulators: dict[Venue, VenueSimulator] = {}
         for venue, vc in venue_configs.items():
             own = [(mc, self.markets[mc.market_id]) for mc in config.markets if mc.venue is venue]
-            simulators[venue] = VenueSimulator(vc, own, config.seed, scheduler, self.tracker)
+            simulators[venue] = VenueSimulator(
+                vc, own, config.seed, scheduler, self.tracker, resolve=self._resolved
+            )
             self.lanes[venue] = Lane(venue, vc.queue_capacity, vc.backpressure)
-            executor = VenueExecutor(self.lanes[venue], simulators[venue], self.tracker, scheduler)
+            executor = VenueExecutor(
+                self.lanes[venue], simulators[venue], self.tracker, scheduler, vc.faults
+            )
             self.executors.append(executor)
             self.executors_by_venue[venue] = executor
-        self.router = OrderRouter(self.lanes, simulators, self.tracker, scheduler, self.metrics)
+        self.router = OrderRouter(
+            self.lanes, self.executors_by_venue, self.tracker, scheduler, self.metrics
+        )
         self.simulators = simulators
         self.coordinator = Coordinator(
             config.arbitrage,
@@ -85,6 +91,9 @@ class _Pipeline:
             executor.drain()  # the lane was full: let the executor take what is queued
         executor.drain()
         return self.tracker.in_flight[intent.intent_id]
+
+    def _resolved(self, market_id: str, winner: Outcome | None) -> None:
+        self.metrics.position(market_id).winner = winner.value if winner else "void"
 
     def quote(self, intent: Intent) -> tuple[int, int]:
         return self.simulators[intent.market.venue].quote(intent.market.market_id, intent.outcome)
@@ -378,4 +387,13 @@ def _result(
         arbitrage=pipeline.coordinator.summary()
         if pipeline.coordinator.metrics.attempted
         else None,
+        settlements=[
+            position.summary(market_id) for market_id, position in sorted(metrics.positions.items())
+        ],
+        faults_injected={
+            venue: dict(sorted(simulator.faults.items()))
+            for venue, simulator in sorted(pipeline.simulators.items())
+            if simulator.faults
+        },
+        faults_handled=dict(sorted(metrics.faults_handled.items())),
     )

@@ -31,7 +31,6 @@ from polyedge.types import (
     TimeInForce,
 )
 from polyedge.venues.prices import PriceWalk
-from polyedge.venues.profiles import PROFILES
 
 KINDS = ("gtc", "gtd", "fok", "fak", "cancel", "arbitrage")
 _TIME_IN_FORCE = {
@@ -60,7 +59,7 @@ class _Sizes:
 
     @classmethod
     def accepted_by(cls, markets: tuple[Market, ...], max_size: int) -> _Sizes:
-        step = math.lcm(*(PROFILES[market.venue].size_step for market in markets))
+        step = math.lcm(*(market.size_step for market in markets))
         low = -(-max(market.min_size for market in markets) // step)  # in steps, rounded up
         high = max(max_size // step, low)
         return cls(low * step, high - low + 1, step)
@@ -191,7 +190,9 @@ class IntentGenerator:
                     price=self._price(leg, time, sides[i], outcomes[i], marketable[i], offsets[i]),
                     size=leg.sizes.draw(size_draws[i]),
                     time_in_force=tif,
-                    expires_at=time + int(mix.gtd_lifetime_s * 1e9) if kind == "gtd" else None,
+                    expires_at=time + leg.market.gtd_threshold + int(mix.gtd_lifetime_s * 1e9)
+                    if kind == "gtd"
+                    else None,
                     post_only=post_only[i] and kind in ("gtc", "gtd"),
                 )
                 if kind in ("gtc", "gtd"):

@@ -11,6 +11,7 @@ import asyncio
 from typing import Literal
 
 from polyedge._core import RingQueue, Sequence
+from polyedge.config import FaultConfig
 from polyedge.scheduler import Scheduler
 from polyedge.state import OrderTracker
 from polyedge.types import Order, OrderEvent, OrderState, Venue
@@ -31,17 +32,28 @@ class Lane:
 
 
 class VenueExecutor:
-    """Sends a lane's orders to its venue."""
+    """Sends a lane's orders, and cancels, to its venue.
 
-    __slots__ = ("_scheduler", "_simulator", "_tracker", "lane")
+    With faults injected at the venue, a watchdog follows every request: when nothing
+    about the order arrives within the response timeout, it asks the venue for the
+    order's status (again, until something does).
+    """
+
+    __slots__ = ("_scheduler", "_simulator", "_timeout", "_tracker", "lane")
 
     def __init__(
-        self, lane: Lane, simulator: VenueSimulator, tracker: OrderTracker, scheduler: Scheduler
+        self,
+        lane: Lane,
+        simulator: VenueSimulator,
+        tracker: OrderTracker,
+        scheduler: Scheduler,
+        faults: FaultConfig,
     ) -> None:
         self.lane = lane
         self._simulator = simulator
         self._tracker = tracker
         self._scheduler = scheduler
+        self._timeout = int(faults.response_timeout_s * 1e9) if faults.any() else 0
 
     def drain(self) -> None:
         """Virtual time: schedule every queued order's send at the time it was routed."""
@@ -54,6 +66,25 @@ class VenueExecutor:
         order.sent_at = self._scheduler.now
         if self._tracker.apply(order, OrderEvent.SUBMIT):
             self._simulator.submit(order)
+            self._watch(order)
+
+    def cancel(self, order: Order) -> None:
+        """Ask the venue to cancel `order` (already PENDING_CANCEL)."""
+        self._simulator.cancel(order)
+        self._watch(order)
+
+    def _watch(self, order: Order) -> None:
+        if self._timeout:
+            self._scheduler.at(
+                self._scheduler.now + self._timeout, self._check, order, order.answers
+            )
+
+    def _check(self, order: Order, answers: int) -> None:
+        if order.is_terminal or order.answers != answers:
+            return  # the venue answered
+        self._tracker.handled("status_query")
+        self._simulator.status(order, cancelling=order.state is OrderState.PENDING_CANCEL)
+        self._scheduler.at(self._scheduler.now + self._timeout, self._check, order, answers)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Real time: send orders as they arrive, until `stop` is set and the lane is empty."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from polyedge.fixedpoint import SCALE, Rounding, round_div
+
 _KEPT_BITS = 7
 
 
@@ -102,6 +104,42 @@ class ArbitrageSummary:
     cancel_latency_wall: LatencySummary
 
 
+@dataclass(slots=True)
+class Position:
+    """What a run holds in one market. Shares in units (negative: sold short); cash in
+    units squared (price x size, exact), fees in units."""
+
+    yes: int = 0
+    no: int = 0
+    cash: int = 0
+    fees: int = 0
+    winner: str | None = None  # "yes", "no", "void" once the market resolved
+
+    def summary(self, market_id: str) -> Settlement:
+        cash = round_div(self.cash, SCALE, Rounding.HALF_EVEN)
+        if self.winner is None:
+            payout = pnl = None
+        else:
+            # The winning token pays $1 a share; a void market returns positions at cost.
+            payout = {"yes": self.yes, "no": self.no, "void": -cash}[self.winner]
+            pnl = cash + payout - self.fees
+        return Settlement(market_id, self.winner, self.yes, self.no, cash, self.fees, payout, pnl)
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """One market's position at the end of a run, and its PnL if it resolved (units)."""
+
+    market_id: str
+    resolution: str | None  # yes / no / void, None while unresolved
+    yes: int
+    no: int
+    cash: int  # received minus paid for trades, before fees
+    fees: int
+    payout: int | None
+    pnl: int | None
+
+
 @dataclass(frozen=True, slots=True)
 class RunResult:
     """The figures of one run; the report and the JSON output show exactly these.
@@ -137,6 +175,9 @@ class RunResult:
     digest: str
     store: StoreSummary | None = None
     arbitrage: ArbitrageSummary | None = None
+    settlements: list[Settlement] = field(default_factory=list)
+    faults_injected: dict[str, dict[str, int]] = field(default_factory=dict)  # venue -> kind
+    faults_handled: dict[str, int] = field(default_factory=dict)  # how the engine coped
 
 
 @dataclass(slots=True)
@@ -156,6 +197,14 @@ class RunMetrics:
     illegal: int = 0
     illegal_examples: list[IllegalTransitionRecord] = field(default_factory=list)
     latency: dict[str, dict[str, LatencyHistogram]] = field(default_factory=dict)
+    positions: dict[str, Position] = field(default_factory=dict)
+    faults_handled: Counter[str] = field(default_factory=Counter)
+
+    def position(self, market_id: str) -> Position:
+        position = self.positions.get(market_id)
+        if position is None:
+            position = self.positions[market_id] = Position()
+        return position
 
     def histogram(self, venue: str, kind: str) -> LatencyHistogram:
         by_kind = self.latency.setdefault(venue, {})

@@ -97,6 +97,17 @@ def render(result: RunResult, console: Console) -> None:
         illegal.add_row(str(record.order_id), record.state, record.event, f"{record.time_ns:,}")
     console.print(illegal)
 
+    if result.settlements:
+        console.print(_positions_table(result))
+    if result.faults_injected or result.faults_handled:
+        faults = _table("Venue faults", "venue", "fault", "count")
+        for venue, injected in result.faults_injected.items():
+            for kind, count in injected.items():
+                faults.add_row(venue, f"injected: {kind}", f"{count:,}")
+        for kind, count in result.faults_handled.items():
+            faults.add_row("engine", f"handled: {kind}", f"{count:,}")
+        console.print(faults)
+
     if result.store is not None:
         console.print(_store_table(result.store))
     if result.arbitrage is not None:
@@ -112,6 +123,23 @@ def render(result: RunResult, console: Console) -> None:
                 *(f"{v:,.0f}" for v in (s.p50_us, s.p90_us, s.p99_us, s.max_us)),
             )
     console.print(latency)
+
+
+def _positions_table(result: RunResult) -> Table:
+    table = _table(
+        "Positions and PnL ($)", "market", "YES", "NO", "cash", "fees", "resolved", "PnL"
+    )
+    for s in result.settlements:
+        table.add_row(
+            s.market_id,
+            to_str(s.yes),
+            to_str(s.no),
+            to_str(s.cash),
+            to_str(s.fees),
+            s.resolution or "open",
+            "-" if s.pnl is None else to_str(s.pnl),
+        )
+    return table
 
 
 def _store_table(store: StoreSummary) -> Table:

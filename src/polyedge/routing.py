@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from polyedge.lanes import Lane
+from polyedge.lanes import Lane, VenueExecutor
 from polyedge.metrics import RunMetrics
 from polyedge.scheduler import Scheduler
 from polyedge.state import OrderTracker, is_working
@@ -27,7 +27,6 @@ from polyedge.types import (
     Venue,
 )
 from polyedge.venues.profiles import DUPLICATE_INTENT, LANE_FULL, NOT_WORKING
-from polyedge.venues.simulator import VenueSimulator
 
 _KIND = {tif: tif.value.lower() for tif in TimeInForce}
 
@@ -42,7 +41,7 @@ class OrderRouter:
     def __init__(
         self,
         lanes: dict[Venue, Lane],
-        venues: dict[Venue, VenueSimulator],
+        venues: dict[Venue, VenueExecutor],
         tracker: OrderTracker,
         scheduler: Scheduler,
         metrics: RunMetrics,

@@ -4,6 +4,9 @@
 to the next, so simulated latency costs no wall time and the run is deterministic (equal
 times keep the order they were scheduled in). `RealtimeScheduler` runs the same heap at
 real offsets from the asyncio loop, to exercise the code under real concurrency.
+
+Background actions (a market's clock) run in time order like the others but do not keep
+a run alive: draining stops when only background actions are left.
 """
 
 from __future__ import annotations
@@ -27,13 +30,18 @@ class Scheduler(Protocol):
         """Run `action(*args)` at `when` ns (at once, in order, if that is already past)."""
         ...
 
+    def at_background(self, when: int, action: Action, *args: Any) -> None:
+        """Like at(), but not keeping the run alive when nothing else is scheduled."""
+        ...
+
 
 class VirtualScheduler:
-    __slots__ = ("_counter", "_heap", "now", "paused")
+    __slots__ = ("_background", "_counter", "_heap", "now", "paused")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[int, int, Action, tuple[Any, ...]]] = []
+        self._heap: list[tuple[int, int, Action, tuple[Any, ...], bool]] = []
         self._counter = 0  # breaks ties between equal times: first scheduled, first run
+        self._background = 0  # background actions in the heap
         self.now = 0
         self.paused = False  # set by an action: stop, so asyncio tasks can react first
 
@@ -41,20 +49,33 @@ class VirtualScheduler:
         """When the earliest scheduled action is due, or None when nothing is."""
         return self._heap[0][0] if self._heap else None
 
+    @property
+    def busy(self) -> bool:
+        """Whether anything but background actions is scheduled."""
+        return len(self._heap) > self._background
+
     def at(self, when: int, action: Action, *args: Any) -> None:
         self._counter += 1
         if when < self.now:
             when = self.now
-        heapq.heappush(self._heap, (when, self._counter, action, args))
+        heapq.heappush(self._heap, (when, self._counter, action, args, False))
+
+    def at_background(self, when: int, action: Action, *args: Any) -> None:
+        self._counter += 1
+        self._background += 1
+        heapq.heappush(self._heap, (max(when, self.now), self._counter, action, args, True))
 
     def run_until(self, limit: int | None = None) -> bool:
-        """Run every action due up to `limit` ns (all of them when None), in time order.
+        """Run every action due up to `limit` ns (when None: until only background actions
+        are left), in time order.
 
         Returns False, early, when an action set `paused` (time stays at that action).
         """
         heap, pop = self._heap, heapq.heappop
-        while heap and (limit is None or heap[0][0] <= limit):
-            when, _, action, args = pop(heap)
+        while heap and (heap[0][0] <= limit if limit is not None else self.busy):
+            when, _, action, args, background = pop(heap)
+            if background:
+                self._background -= 1
             self.now = when
             action(*args)
             if self.paused:
@@ -92,13 +113,19 @@ class RealtimeScheduler:
         self._due.at(when, action, *args)
         self._arm()
 
+    def at_background(self, when: int, action: Action, *args: Any) -> None:
+        self._due.at_background(when, action, *args)
+        self._arm()
+
     def _arm(self) -> None:
         """Have the timer fire when the earliest action is due."""
+        if self._due.busy:
+            self._idle.clear()
+        else:
+            self._idle.set()
         first = self._due.next_due()
         if first is None:
-            self._idle.set()
             return
-        self._idle.clear()
         if self._timer is None or first < self._timer_at:
             if self._timer is not None:
                 self._timer.cancel()
@@ -119,9 +146,13 @@ class RealtimeScheduler:
         await asyncio.sleep(max(0.0, self._origin + when / 1e9 - self._loop.time()))
 
     async def idle(self) -> None:
-        """Wait until nothing is scheduled (actions may schedule more while we wait)."""
-        while self._due.next_due() is not None and self._error is None:
+        """Wait until nothing but background actions is scheduled (actions may schedule
+        more while we wait); then stop the timer."""
+        while self._due.busy and self._error is None:
             await self._idle.wait()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._error is not None:
             raise self._error
 

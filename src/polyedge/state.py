@@ -14,7 +14,8 @@ from polyedge.errors import IllegalTransition, InvalidValue
 from polyedge.events import EventLog, OrderRow
 from polyedge.metrics import IllegalTransitionRecord, RunMetrics
 from polyedge.scheduler import Scheduler
-from polyedge.types import Order, OrderEvent, OrderState, Venue
+from polyedge.types import Order, OrderEvent, OrderState, Outcome, Side, Venue
+from polyedge.venues.profiles import DUPLICATE_TRADE
 
 VENUE_INDEX = {venue: index for index, venue in enumerate(Venue)}
 
@@ -71,8 +72,10 @@ class OrderTracker:
         size: int = 0,
         fee: int = 0,
         reason: str = "",
+        trade_id: int = 0,
     ) -> bool:
-        """Apply `event` (for fills: FILL, with the size filled) to `order` now.
+        """Apply `event` (for fills: FILL, with the size filled and the venue's trade id)
+        to `order` now.
 
         Returns False, and records the refusal, when the move is illegal.
         """
@@ -81,22 +84,43 @@ class OrderTracker:
         first_fill = order.filled == 0
         try:
             if event is OrderEvent.FILL:
+                # One connection delivers an order's fills in order, so a trade id not
+                # above the last one seen is a fill delivered twice.
+                if trade_id and trade_id <= order.last_trade:
+                    self.handled("duplicate_fill_refused")
+                    self._refuse(order, event, price, size, fee, DUPLICATE_TRADE, now, False)
+                    return False
                 order.fill(size)
+                order.last_trade = trade_id
                 if order.filled < order.intent.size:
                     event = OrderEvent.PARTIAL_FILL
             else:
                 order.apply(event)
         except (IllegalTransition, InvalidValue):
-            self._refuse(order, event, price, size, fee, reason, now)
+            # An ack overtaken by the fills that finished the order says nothing new.
+            late_ack = event is OrderEvent.ACK and order.is_terminal
+            if late_ack:
+                self.handled("late_ack_ignored")
+            self._refuse(order, event, price, size, fee, reason, now, not late_ack)
             return False
 
+        order.answers += 1
         metrics = self._metrics
-        venue = order.intent.market.venue
+        intent = order.intent
+        venue = intent.market.venue
         if size:
             metrics.fills += 1
             metrics.filled_size += size
             metrics.notional += price * size  # units squared; scaled once at the end
             metrics.fees += fee
+            position = metrics.position(intent.market.market_id)
+            held = size if intent.side is Side.BUY else -size
+            if intent.outcome is Outcome.YES:
+                position.yes += held
+            else:
+                position.no += held
+            position.cash -= held * price
+            position.fees += fee
             if first_fill:
                 metrics.histogram(venue, "fill").record(now - order.sent_at)
         elif event is OrderEvent.REJECT:
@@ -136,10 +160,13 @@ class OrderTracker:
         fee: int,
         reason: str,
         now: int,
+        illegal: bool = True,
     ) -> None:
+        """Log a refused event; `illegal` ones (not a handled fault) are counted as such."""
         metrics = self._metrics
-        metrics.illegal += 1
-        if len(metrics.illegal_examples) < _EXAMPLES:
+        if illegal:
+            metrics.illegal += 1
+        if illegal and len(metrics.illegal_examples) < _EXAMPLES:
             metrics.illegal_examples.append(
                 IllegalTransitionRecord(order.order_id, order.state.name, event.name, now)
             )
@@ -156,6 +183,10 @@ class OrderTracker:
             self._reasons.get(reason, 0),
             now,
         )
+
+    def handled(self, fault: str) -> None:
+        """Count a venue fault the engine noticed and coped with."""
+        self._metrics.faults_handled[fault] += 1
 
     def unfinished(self) -> dict[str, int]:
         """States of the orders still in flight, by name."""

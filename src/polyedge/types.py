@@ -126,13 +126,17 @@ class FeeProfile:
 
 @dataclass(frozen=True, slots=True)
 class Market:
-    """One tradable binary market on one venue. Tick and minimum size are in units."""
+    """One tradable binary market on one venue. Tick, minimum size and size step in units."""
 
     venue: Venue
     market_id: str
     tick_size: int
     min_size: int
     fees: FeeProfile = field(default_factory=FeeProfile)
+    size_step: int = SCALE // 100  # sizes are multiples of this (whole contracts on Kalshi)
+    # A GTD order expires this many ns before the expiry it carries, which must lie
+    # further ahead than that (Polymarket's 60 s security threshold).
+    gtd_threshold: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "venue", Venue(self.venue))
@@ -145,6 +149,11 @@ class Market:
                 "(0.1, 0.01, 0.005, 0.0025, 0.001, 0.0001 are usual)"
             )
         positive_units(self.min_size, "min_size")
+        positive_units(self.size_step, "size_step")
+        if not isinstance(self.gtd_threshold, int) or self.gtd_threshold < 0:
+            raise InvalidValue(
+                f"gtd_threshold must be a non-negative int, got {self.gtd_threshold!r}"
+            )
 
     def check_price(self, price: object, name: str = "price") -> int:
         """`price` in units if it lies on this market's tick within [tick, 1 - tick]."""
@@ -177,7 +186,7 @@ class Intent:
     price: int
     size: int
     time_in_force: TimeInForce = TimeInForce.GTC
-    expires_at: int | None = None  # simulated nanoseconds; GTD only
+    expires_at: int | None = None  # simulated ns, as the venue's field (see Market.gtd_threshold)
     post_only: bool = False
     group_id: int = 0
 
@@ -261,6 +270,8 @@ class Order:
     lane_seq: int = 0  # position in its venue's lane, monotonic per lane
     sent_at: int = 0  # ns the order was sent to the venue
     cancel_sent_at: int = 0  # ns the last cancel request was sent
+    answers: int = 0  # events applied to it (the engine's watchdog sees whether any came)
+    last_trade: int = 0  # the venue's id of its latest fill (a repeated id is a duplicate)
 
     @property
     def remaining(self) -> int:

@@ -41,6 +41,7 @@ class OrderEvent(IntEnum):
     CANCEL_ACK = 6
     CANCEL_REJECT = 7
     EXPIRE = 8
+    VENUE_CANCEL = 9  # the venue cancelled the order itself (its market closed)
 
 
 TERMINAL_STATES = frozenset(
@@ -76,6 +77,9 @@ TRANSITIONS: dict[tuple[OrderState, OrderEvent], OrderState] = {
     # the order (types.Order) restores PARTIAL_FILL when it has.
     (_S.PENDING_CANCEL, _E.CANCEL_REJECT): _S.SUBMITTED,
     (_S.PENDING_CANCEL, _E.EXPIRE): _S.EXPIRED,
+    (_S.SUBMITTED, _E.VENUE_CANCEL): _S.CANCELLED,
+    (_S.PARTIAL_FILL, _E.VENUE_CANCEL): _S.CANCELLED,
+    (_S.PENDING_CANCEL, _E.VENUE_CANCEL): _S.CANCELLED,
 }
 
 ILLEGAL = -1  # what try_apply returns for a refused move

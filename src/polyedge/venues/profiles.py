@@ -1,16 +1,16 @@
-"""Venue profiles: the rules and reject codes of each venue (../shared/venue-rules.md).
+"""Venue rules: what each venue checks, and the reject code it answers with.
 
-Every number here is a default a run configuration can override (venues change fee
-schedules and tick sizes over time); nothing downstream hard-codes a venue fact.
+The defaults follow ../shared/venue-rules.md. Every one of them is a field of
+config.VenueRules, which a run configuration can override (venues change fee schedules
+and tick sizes over time); nothing downstream hard-codes a venue fact.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from polyedge.fixedpoint import CENT, SCALE, Rounding
-from polyedge.types import FeeProfile, Venue
+from polyedge.types import Venue
 
 
 class Rule(StrEnum):
@@ -23,70 +23,69 @@ class Rule(StrEnum):
     SIZE_STEP = "size_step"  # size not a multiple of the venue's size step
     POST_ONLY_CROSS = "post_only_cross"  # a post-only order that would take liquidity
     FOK_UNFILLED = "fok_unfilled"  # a fill-or-kill order that cannot fill at once
+    EXPIRATION = "expiration"  # a GTD expiry too soon (inside the venue's threshold)
     RATE_LIMITED = "rate_limited"
+    MARKET_CLOSED = "market_closed"  # the market no longer trades
+    OUTAGE = "outage"  # the venue is down (an injected fault)
+    UNKNOWN_ORDER = "unknown_order"  # a status query for an order the venue never got
 
 
 # Reasons the engine itself gives, before an order reaches a venue.
 LANE_FULL = "LANE_FULL"  # the venue's lane was full and the policy is to reject
 NOT_WORKING = "ORDER_NOT_WORKING"  # a cancel for an order that is unknown or already done
 DUPLICATE_INTENT = "DUPLICATE_INTENT"  # an intent id seen before in this run
-LOCAL_REASONS = (LANE_FULL, NOT_WORKING, DUPLICATE_INTENT)
+DUPLICATE_TRADE = "DUPLICATE_TRADE"  # a fill whose trade id the order already had
+LOCAL_REASONS = (LANE_FULL, NOT_WORKING, DUPLICATE_INTENT, DUPLICATE_TRADE)
 
 
-@dataclass(frozen=True, slots=True)
-class VenueProfile:
-    venue: Venue
-    tick_size: int  # default tick for the venue's markets, in units
-    min_size: int  # default minimum order size, in units
-    size_step: int  # sizes are multiples of this (0.01 share; whole Kalshi contracts)
-    min_marketable_buy: int  # smallest notional of a BUY that takes liquidity (0: none)
-    fees: FeeProfile
-    rule_codes: dict[Rule, str]
-    random_reject_codes: tuple[str, ...]  # what the response model's random rejects say
-
-    def reject_codes(self) -> tuple[str, ...]:
-        return (*self.rule_codes.values(), *self.random_reject_codes)
-
-
-POLYMARKET = VenueProfile(
-    venue=Venue.POLYMARKET,
-    tick_size=SCALE // 100,
-    min_size=5 * SCALE,
-    size_step=SCALE // 100,
-    min_marketable_buy=SCALE,  # $1
-    # crypto category: 0.07 taker, makers pay nothing, rounded to 0.00001 USDC
-    fees=FeeProfile(taker_rate=70_000, quantum=10, rounding=Rounding.HALF_EVEN),
-    rule_codes={
-        Rule.TICK: "INVALID_ORDER_MIN_TICK_SIZE",
-        Rule.PRICE_BOUNDS: "INVALID_ORDER_MIN_TICK_SIZE",
-        Rule.MIN_SIZE: "INVALID_ORDER_MIN_SIZE",
-        Rule.MIN_MARKETABLE_BUY: "INVALID_ORDER_MIN_SIZE",
-        Rule.SIZE_STEP: "INVALID_ORDER_MIN_SIZE",
-        Rule.POST_ONLY_CROSS: "INVALID_POST_ONLY_ORDER",
-        Rule.FOK_UNFILLED: "FOK_ORDER_NOT_FILLED_ERROR",
-        Rule.RATE_LIMITED: "HTTP_429_RATE_LIMITED",
+# The defaults of config.VenueRules per venue, as a configuration would write them.
+DEFAULT_RULES: dict[Venue, dict[str, Any]] = {
+    Venue.POLYMARKET: {
+        "tick_size": "0.01",
+        "min_size": "5",
+        "size_step": "0.01",  # sizes have 2 decimals
+        "min_marketable_buy": "1",  # $1
+        # crypto category: 0.07 taker, makers pay nothing, rounded to 0.00001 USDC
+        "fees": {"taker_rate": "0.07", "quantum": "0.00001", "rounding": "half_even"},
+        "gtd_threshold_s": 60,  # the venue adds a 60 s security threshold to GTD expiries
+        "codes": {
+            Rule.TICK: "INVALID_ORDER_MIN_TICK_SIZE",
+            Rule.PRICE_BOUNDS: "INVALID_ORDER_MIN_TICK_SIZE",
+            Rule.MIN_SIZE: "INVALID_ORDER_MIN_SIZE",
+            Rule.MIN_MARKETABLE_BUY: "INVALID_ORDER_MIN_SIZE",
+            Rule.SIZE_STEP: "INVALID_ORDER_MIN_SIZE",
+            Rule.POST_ONLY_CROSS: "INVALID_POST_ONLY_ORDER",
+            Rule.FOK_UNFILLED: "FOK_ORDER_NOT_FILLED_ERROR",
+            Rule.EXPIRATION: "INVALID_ORDER_EXPIRATION",
+            Rule.RATE_LIMITED: "HTTP_429_RATE_LIMITED",
+            Rule.MARKET_CLOSED: "HTTP_503_TRADING_DISABLED",
+            Rule.OUTAGE: "HTTP_503_SERVICE_UNAVAILABLE",
+            Rule.UNKNOWN_ORDER: "ORDER_NOT_FOUND",  # (unverified)
+        },
+        "random_reject_codes": ["INVALID_ORDER_NOT_ENOUGH_BALANCE", "MARKET_NOT_READY"],
     },
-    random_reject_codes=("INVALID_ORDER_NOT_ENOUGH_BALANCE", "MARKET_NOT_READY"),
-)
-
-KALSHI = VenueProfile(
-    venue=Venue.KALSHI,
-    tick_size=CENT,
-    min_size=SCALE,
-    size_step=SCALE,
-    min_marketable_buy=0,
-    # quadratic: ceil(0.07 * C * P * (1 - P)) to the next cent, takers only
-    fees=FeeProfile(taker_rate=70_000, quantum=CENT, rounding=Rounding.CEIL),
-    rule_codes={
-        Rule.TICK: "invalid_order",
-        Rule.PRICE_BOUNDS: "invalid_order",
-        Rule.MIN_SIZE: "invalid_order",
-        Rule.SIZE_STEP: "invalid_order",
-        Rule.POST_ONLY_CROSS: "invalid_order:post_only_cross",
-        Rule.FOK_UNFILLED: "fill_or_kill_insufficient_resting_volume",  # (unverified)
-        Rule.RATE_LIMITED: "too_many_requests",  # (unverified)
+    Venue.KALSHI: {
+        "tick_size": "0.01",
+        "min_size": "1",
+        "size_step": "1",  # whole contracts
+        "min_marketable_buy": "0",
+        # quadratic: ceil(0.07 * C * P * (1 - P)) to the next cent, takers only
+        "fees": {"taker_rate": "0.07", "quantum": "0.01", "rounding": "ceil"},
+        "gtd_threshold_s": 0,
+        "codes": {
+            Rule.TICK: "invalid_order",
+            Rule.PRICE_BOUNDS: "invalid_order",
+            Rule.MIN_SIZE: "invalid_order",
+            Rule.MIN_MARKETABLE_BUY: "invalid_order",
+            Rule.SIZE_STEP: "invalid_order",
+            Rule.POST_ONLY_CROSS: "invalid_order:post_only_cross",
+            Rule.FOK_UNFILLED: "fill_or_kill_insufficient_resting_volume",  # (unverified)
+            Rule.EXPIRATION: "invalid_order:expiration",  # (unverified)
+            Rule.RATE_LIMITED: "too_many_requests",  # (unverified)
+            Rule.MARKET_CLOSED: "market_closed",  # (unverified)
+            Rule.OUTAGE: "service_unavailable",  # (unverified)
+            Rule.UNKNOWN_ORDER: "not_found",
+        },
+        "random_reject_codes": ["insufficient_balance", "market_closed"],  # (unverified)
     },
-    random_reject_codes=("insufficient_balance", "market_closed"),  # (unverified)
-)
-
-PROFILES = {profile.venue: profile for profile in (POLYMARKET, KALSHI)}
+}

@@ -1,54 +1,66 @@
-"""A simulated venue: its rules, latencies and response model (no order book yet).
+"""A simulated venue: its rules, latencies, markets, faults and response model.
 
 An order reaches the venue one submit-ack latency after it is sent. There it is checked
-against the venue's rules (tick, price bounds, minimum size, size step, rate limit) and
-may be rejected at random with one of the venue's codes; otherwise it is acknowledged.
-An order priced through the touch takes liquidity at once, at the touch (the price
-improvement goes to the taker), up to the depth quoted there; FOK orders that cannot
-fill entirely are rejected, the unfilled rest of FAK orders expires, and GTC / GTD rests.
-A resting order may later be filled, in one or several parts, at its own price (maker).
+against the venue's rules (market open, tick, price bounds, minimum size, size step, GTD
+expiry, rate limit) and may be rejected at random with one of the venue's codes;
+otherwise it is acknowledged and meets the market's liquidity (venues.liquidity): what
+crosses is taken at once, at the resting orders' prices (the price improvement goes to
+the taker); FOK orders that cannot fill entirely are rejected, the unfilled rest of FAK
+orders expires, and GTC / GTD rests until it fills, expires or is cancelled.
 
 What happens at the venue (arrival, a match, an expiry, a cancel arriving) is decided
 at that moment; the message about it reaches the engine one message latency later. So a
 cancel that arrives after the venue has matched the order finds nothing to cancel, and
 the engine sees the fill come in while its cancel is pending: the late-fill race. The
-messages about one order travel on one connection, in order: none overtakes another.
+messages about one order travel on one connection, in order: none overtakes another
+(unless a fault says so). Markets change tick, close (resting orders are cancelled by
+the venue, new ones rejected) and resolve on their configured schedule.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections import Counter
+from collections.abc import Callable
+
 import numpy as np
 
-from polyedge.config import MarketConfig, VenueConfig
+from polyedge.config import FaultConfig, MarketConfig, VenueConfig
 from polyedge.fixedpoint import SCALE
 from polyedge.randomness import Draws, component_rng
 from polyedge.scheduler import Scheduler
 from polyedge.state import OrderTracker
-from polyedge.types import (
-    Intent,
-    Liquidity,
-    Market,
-    Order,
-    OrderEvent,
-    Outcome,
-    Side,
-    TimeInForce,
-)
-from polyedge.venues.prices import PriceWalk
-from polyedge.venues.profiles import PROFILES, Rule
+from polyedge.types import Intent, Liquidity, Market, Order, OrderEvent, Outcome, Side, TimeInForce
+from polyedge.venues.liquidity import BookLiquidity, PricePath, TouchLiquidity, WalkPath
+from polyedge.venues.profiles import Rule
 
 _NS = 1_000_000_000
+Resolve = Callable[[str, Outcome | None], None]  # market id, winner (None: void)
 
 
-class _Book:
-    """What the venue quotes for one market: a fair-price walk and the depth at the touch."""
+class _Market:
+    """The venue's own view of one market."""
 
-    __slots__ = ("depth_steps", "market", "walk")
+    __slots__ = ("config", "liquidity", "market", "open")
 
-    def __init__(self, config: MarketConfig, market: Market, size_step: int, seed: int) -> None:
+    def __init__(
+        self, config: MarketConfig, market: Market, liquidity: BookLiquidity | TouchLiquidity
+    ) -> None:
+        self.config = config
         self.market = market
-        self.walk = PriceWalk(config, market, seed)
-        self.depth_steps = max(1, config.depth // size_step)
+        self.liquidity = liquidity
+        self.open = True
+
+
+class _Working:
+    """An order working at the venue: what is left of it, and when its last message lands."""
+
+    __slots__ = ("last", "order", "rest")
+
+    def __init__(self, order: Order, rest: int, last: int) -> None:
+        self.order = order
+        self.rest = rest
+        self.last = last
 
 
 class VenueSimulator:
@@ -59,15 +71,17 @@ class VenueSimulator:
         seed: int,
         scheduler: Scheduler,
         tracker: OrderTracker,
+        paths: dict[str, PricePath] | None = None,
+        resolve: Resolve | None = None,
     ) -> None:
-        profile = PROFILES[config.venue]
-        self._codes = profile.rule_codes
-        self._min_marketable_buy = profile.min_marketable_buy
-        self._random_codes = profile.random_reject_codes
-        self._size_step = profile.size_step
+        rules = config.rules
+        self._codes = rules.codes
+        self._min_marketable_buy = rules.min_marketable_buy
+        self._random_codes = rules.random_reject_codes
         self._responses = config.responses
         self._scheduler = scheduler
         self._deliver = tracker.apply
+        self._resolve = resolve
 
         def rng(*names: str) -> np.random.Generator:
             return component_rng(seed, "venue", config.venue, *names)
@@ -76,19 +90,19 @@ class VenueSimulator:
         self._ack = latency.submit_ack.stream(rng("latency", "submit_ack"))
         self._fill = latency.fill.stream(rng("latency", "fill"))
         self._cancel = latency.cancel_ack.stream(rng("latency", "cancel_ack"))
-        chance = rng("responses")
-        self._chance = Draws(chance.random)
-        wait_ns = config.responses.resting_fill_mean_s * _NS
-        waits = rng("resting_waits")
-        self._wait = Draws(lambda n: waits.exponential(wait_ns, n).astype(np.int64))
-        depth = rng("depth")
-        self._depth = Draws(depth.standard_exponential)
-        self._books = {
-            market.market_id: _Book(mc, market, self._size_step, seed) for mc, market in markets
-        }
-        # order id -> [size still working at the venue, when its last message arrives]
-        self._open: dict[int, list[int]] = {}
+        self._chance = Draws(rng("responses").random)
+        self._markets: dict[str, _Market] = {}
+        for mc, market in markets:
+            self._markets[market.market_id] = _Market(
+                mc, market, self._liquidity(mc, market, seed, paths)
+            )
+            self._schedule_lifecycle(mc, seed)
+        self._faults = _Faults(config.faults, rng("faults"))
+        self.faults = self._faults.injected
+        self._open: dict[int, _Working] = {}
+        self._lost: set[int] = set()  # orders a silent outage swallowed (status: unknown)
         self._in_transit: dict[int, int] = {}  # order id -> when it reaches the venue
+        self._trade_ids = 0
         limit = config.rate_limit
         # Token bucket in token-nanoseconds: an order costs _NS, refilled per_second per ns.
         self._refill = limit.per_second if limit else 0
@@ -96,24 +110,48 @@ class VenueSimulator:
         self._tokens = self._capacity
         self._refilled_at = 0
 
+    def _liquidity(
+        self, mc: MarketConfig, market: Market, seed: int, paths: dict[str, PricePath] | None
+    ) -> BookLiquidity | TouchLiquidity:
+        if mc.liquidity == "touch":
+            return TouchLiquidity(
+                mc, market, self._responses, seed, self._scheduler, self._maker_fill
+            )
+        path = (paths or {}).get(market.market_id) or WalkPath(mc, market, seed)
+        return BookLiquidity(mc, market, path, seed, self._scheduler, self._maker_fill)
+
+    def _schedule_lifecycle(self, mc: MarketConfig, seed: int) -> None:
+        for change in mc.tick_changes:
+            self._scheduler.at(
+                int(change.at_s * _NS), self._change_tick, mc.market_id, change.tick_size
+            )
+        if mc.close_at_s is not None:
+            draw = component_rng(seed, "resolution", mc.market_id).random()
+            self._scheduler.at(int(mc.close_at_s * _NS), self._close, mc.market_id, draw)
+
     # --- requests from the engine --------------------------------------------------------
 
     def submit(self, order: Order) -> None:
-        arrival = self._scheduler.now + self._ack.next()
+        arrival = self._faults.connected(self._scheduler.now + self._ack.next())
         self._in_transit[order.order_id] = arrival
         self._scheduler.at(arrival, self._arrive, order)
 
     def cancel(self, order: Order) -> None:
-        when = self._scheduler.now + self._cancel.next()
+        when = self._faults.connected(self._scheduler.now + self._cancel.next())
         # One connection: a cancel never overtakes the order it cancels.
         when = max(when, self._in_transit.get(order.order_id, 0))
         self._scheduler.at(when, self._cancel_arrives, order)
 
+    def status(self, order: Order, cancelling: bool) -> None:
+        """The engine asks what became of `order` (and of its cancel, when `cancelling`):
+        it heard nothing for too long."""
+        when = self._faults.connected(self._scheduler.now + self._ack.next())
+        when = max(when, self._in_transit.get(order.order_id, 0))
+        self._scheduler.at(when, self._status_arrives, order, cancelling)
+
     def quote(self, market_id: str, outcome: Outcome) -> tuple[int, int]:
         """The best bid and ask of `outcome` on `market_id` now, in units."""
-        walk = self._books[market_id].walk
-        bid, ask = walk.quote(self._scheduler.now, outcome)
-        return bid * walk.tick, ask * walk.tick
+        return self._markets[market_id].liquidity.quote(self._scheduler.now, outcome)
 
     # --- what happens at the venue -------------------------------------------------------
 
@@ -121,61 +159,71 @@ class VenueSimulator:
         now = self._scheduler.now
         del self._in_transit[order.order_id]
         intent = order.intent
-        book = self._books[intent.market.market_id]
-        code = self._broken_rule(intent, book.market, now)
-        if code:
-            self._deliver(order, OrderEvent.REJECT, reason=code)
+        venue_market = self._markets[intent.market.market_id]
+        if self._faults.lost(now):
+            self._lost.add(order.order_id)  # the venue is down: the engine's watchdog asks later
             return
-        tick = book.walk.tick
-        bid, ask = book.walk.quote(now, intent.outcome)
-        limit = intent.price // tick  # exact: the price passed the venue's tick check
+        code = self._broken_rule(intent, venue_market, now)
+        if code:
+            self._send(now, order, OrderEvent.REJECT, reason=code)
+            return
+        liquidity = venue_market.liquidity
+        bid, ask = liquidity.quote(now, intent.outcome)
         buying = intent.side is Side.BUY
-        crosses = limit >= ask if buying else limit <= bid
+        crosses = intent.price >= ask if buying else intent.price <= bid
         if crosses and intent.post_only:
-            self._deliver(order, OrderEvent.REJECT, reason=self._codes[Rule.POST_ONLY_CROSS])
+            self._send(now, order, OrderEvent.REJECT, reason=self._codes[Rule.POST_ONLY_CROSS])
             return
         if crosses and buying and intent.size * intent.price < self._min_marketable_buy * SCALE:
-            self._deliver(order, OrderEvent.REJECT, reason=self._codes[Rule.MIN_MARKETABLE_BUY])
+            self._send(now, order, OrderEvent.REJECT, reason=self._codes[Rule.MIN_MARKETABLE_BUY])
             return
-        available = int(book.depth_steps * self._depth.next()) + 1 if crosses else 0
-        taken = min(intent.size, available * self._size_step)
         tif = intent.time_in_force
-        if tif is TimeInForce.FOK and taken < intent.size:
-            self._deliver(order, OrderEvent.REJECT, reason=self._codes[Rule.FOK_UNFILLED])
+        taken = liquidity.take(order, now, all_or_none=tif is TimeInForce.FOK) if crosses else []
+        filled = sum(size for _, size, _ in taken)
+        if tif is TimeInForce.FOK and filled < intent.size:
+            self._send(now, order, OrderEvent.REJECT, reason=self._codes[Rule.FOK_UNFILLED])
             return
-        self._deliver(order, OrderEvent.ACK)
-        message_at = now
-        if taken:
-            message_at = now + self._fill.next()
-            price = (ask if buying else bid) * tick
-            fee = book.market.fees.fee(taken, price, Liquidity.TAKER)
-            self._scheduler.at(message_at, self._deliver, order, OrderEvent.FILL, price, taken, fee)
-        rest = intent.size - taken
+        working = _Working(order, intent.size - filled, now)
+        self._open[order.order_id] = working
+        for price, size, _ in taken:
+            fee = venue_market.market.fees.fee(size, price, Liquidity.TAKER)
+            self._fill_message(working, order, price, size, fee)
+        if not self._faults.drop_ack():
+            self._send(self._faults.ack_time(now, working.last), order, OrderEvent.ACK)
+        rest = intent.size - filled
         if not rest:
+            del self._open[order.order_id]
             return
-        if tif is TimeInForce.FAK:  # the rest expires, after the fill message
-            self._scheduler.at(message_at, self._deliver, order, OrderEvent.EXPIRE)
+        if tif is TimeInForce.FAK:  # the rest expires, after the fill messages
+            del self._open[order.order_id]
+            self._send(self._after(working, 0), order, OrderEvent.EXPIRE)
             return
-        self._open[order.order_id] = [rest, message_at]
+        liquidity.rest(order, rest, now)
         if intent.expires_at is not None:
-            self._scheduler.at(intent.expires_at, self._expire, order)
-        if self._chance.next() < self._responses.resting_fill_rate:
-            self._schedule_resting_fills(order, rest, now)
+            expiry = intent.expires_at - venue_market.market.gtd_threshold
+            self._scheduler.at(expiry, self._expire, order)
 
-    def _broken_rule(self, intent: Intent, market: Market, now: int) -> str:
-        """The reject code for the first rule of this venue's `market` `intent` breaks, or "".
+    def _broken_rule(self, intent: Intent, venue_market: _Market, now: int) -> str:
+        """The reject code for the first rule of this venue `intent` breaks, or "".
 
         The venue's own market decides, not the client's copy of it (its tick may differ).
         """
         codes = self._codes
+        market = venue_market.market
+        if not venue_market.open:
+            return codes[Rule.MARKET_CLOSED]
+        if self._faults.down(now):
+            return codes[Rule.OUTAGE]
         if not market.tick_size <= intent.price <= SCALE - market.tick_size:
             return codes[Rule.PRICE_BOUNDS]
         if intent.price % market.tick_size:
             return codes[Rule.TICK]
         if intent.size < market.min_size:
             return codes[Rule.MIN_SIZE]
-        if intent.size % self._size_step:
+        if intent.size % market.size_step:
             return codes[Rule.SIZE_STEP]
+        if intent.expires_at is not None and intent.expires_at <= now + market.gtd_threshold:
+            return codes[Rule.EXPIRATION]
         if self._capacity and not self._take_token(now):
             return codes[Rule.RATE_LIMITED]
         if self._chance.next() < self._responses.reject_rate:
@@ -191,44 +239,176 @@ class VenueSimulator:
         self._tokens = tokens - _NS
         return True
 
-    def _schedule_resting_fills(self, order: Order, rest: int, now: int) -> None:
-        steps = rest // self._size_step
-        parts = 1
-        most = min(steps, self._responses.max_fill_parts)
-        if most > 1 and self._chance.next() < self._responses.partial_fill_rate:
-            parts = 2 + int(self._chance.next() * (most - 1))
-        when = now
-        for part in range(parts):
-            when += self._wait.next()
-            share = steps // parts + (1 if part < steps % parts else 0)
-            self._scheduler.at(when, self._resting_fill, order, share * self._size_step)
-
-    def _resting_fill(self, order: Order, size: int) -> None:
-        working = self._open.get(order.order_id)
+    def _maker_fill(self, order_id: int, price: int, size: int) -> None:
+        """A resting order of ours traded `size` at `price` (its own outcome)."""
+        working = self._open.get(order_id)
         if working is None:
             return  # cancelled or expired before the market got here
-        size = min(size, working[0])
-        working[0] -= size
-        if not working[0]:
-            del self._open[order.order_id]
-        price = order.intent.price
+        order = working.order
+        size = min(size, working.rest)
+        working.rest -= size
+        if not working.rest:
+            del self._open[order_id]
         fee = order.intent.market.fees.fee(size, price, Liquidity.MAKER)
+        self._fill_message(working, order, price, size, fee)
+
+    def _fill_message(
+        self, working: _Working, order: Order, price: int, size: int, fee: int
+    ) -> None:
+        self._trade_ids += 1
         when = self._after(working, self._fill.next())
-        self._scheduler.at(when, self._deliver, order, OrderEvent.FILL, price, size, fee)
+        self._send(when, order, OrderEvent.FILL, price, size, fee, trade_id=self._trade_ids)
+        if self._faults.duplicate_fill():
+            self._send(when, order, OrderEvent.FILL, price, size, fee, trade_id=self._trade_ids)
 
     def _expire(self, order: Order) -> None:
         working = self._open.pop(order.order_id, None)
         if working is not None:
-            when = self._after(working, self._ack.next())
-            self._scheduler.at(when, self._deliver, order, OrderEvent.EXPIRE)
+            self._markets[order.intent.market.market_id].liquidity.remove(order.order_id)
+            self._send(self._after(working, self._ack.next()), order, OrderEvent.EXPIRE)
 
     def _cancel_arrives(self, order: Order) -> None:
+        if self._faults.lost(self._scheduler.now):
+            return
+        if self._faults.down(self._scheduler.now):
+            self._send(
+                self._scheduler.now + self._cancel.next(),
+                order,
+                OrderEvent.CANCEL_REJECT,
+                reason=self._codes[Rule.OUTAGE],
+            )
+            return
         # Nothing working any more: the fill, expiry or reject already on its way settles it.
         working = self._open.pop(order.order_id, None)
         if working is not None:
-            self._scheduler.at(self._after(working, 0), self._deliver, order, OrderEvent.CANCEL_ACK)
+            self._markets[order.intent.market.market_id].liquidity.remove(order.order_id)
+            self._send(self._after(working, 0), order, OrderEvent.CANCEL_ACK)
 
-    def _after(self, working: list[int], latency: int) -> int:
+    def _status_arrives(self, order: Order, cancelling: bool) -> None:
+        """Answer a status query with what the venue knows of the order; a query about a
+        cancel that never arrived is a retry of that cancel."""
+        if self._faults.lost(self._scheduler.now):
+            return
+        if order.order_id in self._lost:
+            self._lost.discard(order.order_id)
+            reason = self._codes[Rule.UNKNOWN_ORDER]
+            self._send(
+                self._scheduler.now + self._ack.next(), order, OrderEvent.REJECT, reason=reason
+            )
+        elif cancelling:
+            self._cancel_arrives(order)
+        elif (working := self._open.get(order.order_id)) is not None:
+            self._send(self._after(working, self._ack.next()), order, OrderEvent.ACK)
+        # Otherwise the order is done and the message saying so is on its way.
+
+    # --- the market's lifecycle -------------------------------------------------------------
+
+    def _change_tick(self, market_id: str, tick: int) -> None:
+        venue_market = self._markets[market_id]
+        venue_market.market = dataclasses.replace(venue_market.market, tick_size=tick)
+        venue_market.liquidity.tick = tick
+
+    def _close(self, market_id: str, draw: float) -> None:
+        """Trading stops: every resting order is cancelled by the venue; then it resolves."""
+        venue_market = self._markets[market_id]
+        venue_market.open = False
+        now = self._scheduler.now
+        for order_id, working in list(self._open.items()):
+            order = working.order
+            if order.intent.market.market_id == market_id:
+                del self._open[order_id]
+                venue_market.liquidity.remove(order_id)
+                self._send(
+                    self._after(working, self._cancel.next()), order, OrderEvent.VENUE_CANCEL
+                )
+        resolution = venue_market.config.resolution
+        if resolution is None or self._resolve is None:
+            return
+        if resolution == "fair":
+            bid, ask = venue_market.liquidity.quote(now, Outcome.YES)
+            yes_wins = draw * SCALE < (bid + ask) // 2
+            winner: Outcome | None = Outcome.YES if yes_wins else Outcome.NO
+        else:
+            winner = None if resolution == "void" else Outcome(resolution)
+        self._resolve(market_id, winner)
+
+    # --- messages to the engine -------------------------------------------------------------
+
+    def _send(
+        self,
+        when: int,
+        order: Order,
+        event: OrderEvent,
+        price: int = 0,
+        size: int = 0,
+        fee: int = 0,
+        reason: str = "",
+        trade_id: int = 0,
+    ) -> None:
+        when = self._faults.connected(when)
+        self._scheduler.at(when, self._deliver, order, event, price, size, fee, reason, trade_id)
+
+    def _after(self, working: _Working, latency: int) -> int:
         """When a message sent now about a working order arrives: after the one before it."""
-        working[1] = max(self._scheduler.now + latency, working[1])
-        return working[1]
+        working.last = max(self._scheduler.now + latency, working.last)
+        return working.last
+
+
+class _Faults:
+    """The faults one venue injects, from its own seeded stream; counted by kind."""
+
+    def __init__(self, config: FaultConfig, rng: np.random.Generator) -> None:
+        self._config = config
+        self._chance = Draws(rng.random)
+        self.injected: Counter[str] = Counter()
+        self._outages = [(int(w.start_s * _NS), int(w.end_s * _NS), w.mode) for w in config.outages]
+        self._disconnects = [
+            (int(d.at_s * _NS), int((d.at_s + d.down_s) * _NS)) for d in config.disconnects
+        ]
+        self.enabled = config.any()
+
+    def _roll(self, rate: float, kind: str) -> bool:
+        if rate and self._chance.next() < rate:
+            self.injected[kind] += 1
+            return True
+        return False
+
+    def drop_ack(self) -> bool:
+        return self._roll(self._config.drop_ack_rate, "dropped_ack")
+
+    def duplicate_fill(self) -> bool:
+        return self._roll(self._config.duplicate_fill_rate, "duplicate_fill")
+
+    def ack_time(self, when: int, last: int) -> int:
+        """When the ack goes out: `when`, or (reordered) with the fills sent until `last`."""
+        if last != when and self._roll(self._config.reorder_rate, "ack_after_fill"):
+            return last
+        return when
+
+    def _outage(self, now: int) -> str:
+        for start, end, mode in self._outages:
+            if start <= now < end:
+                return mode
+        return ""
+
+    def down(self, now: int) -> bool:
+        """A request arriving now is refused: the venue is in a rejecting outage."""
+        if self._outage(now) == "reject":
+            self.injected["outage_reject"] += 1
+            return True
+        return False
+
+    def lost(self, now: int) -> bool:
+        """A request arriving now gets no answer: the venue is in a silent outage."""
+        if self._outage(now) == "timeout":
+            self.injected["outage_timeout"] += 1
+            return True
+        return False
+
+    def connected(self, when: int) -> int:
+        """When a message due at `when` gets through: held until the connection is back."""
+        for start, end in self._disconnects:
+            if start <= when < end:
+                self.injected["held_by_disconnect"] += 1
+                return end
+        return when

@@ -1,0 +1,298 @@
+"""What an order meets at a simulated venue: an order book, or the statistical touch model.
+
+Both models answer the same questions for the venue simulator: the quote now; what an
+incoming order takes (price, size and which resting order it traded with); and what
+becomes of an order left resting, whose fills they report through `maker_fill`. Prices
+going in and out are in the order's own outcome (a NO price is 1 - the YES price).
+
+`BookLiquidity` keeps a limit order book (the compiled core's OrderBook) in YES terms:
+BUY NO at q is SELL YES at 1 - q, so YES and NO orders meet in one book. Synthetic
+liquidity follows the market's price path: every STEP_NS the other traders re-quote a
+ladder of levels around the new bid and ask, take every resting order the market moved
+through, and trade some size at each touch; a resting order fills when that flow reaches
+it in price-time priority, behind whatever queued before it.
+
+`TouchLiquidity` has no book: an order through the touch fills there up to a random
+depth; a resting order fills later, at its own price, after random waits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from polyedge._core import OrderBook
+from polyedge.config import MarketConfig, ResponseModel
+from polyedge.fixedpoint import SCALE
+from polyedge.randomness import Draws, component_rng
+from polyedge.scheduler import Scheduler
+from polyedge.types import Intent, Market, Order, Outcome, Side
+from polyedge.venues.prices import STEP_NS, PriceWalk
+
+# A resting order of ours traded: (order id, price in its own outcome, size).
+MakerFill = Callable[[int, int, int], None]
+# What an incoming order took: (price in its own outcome, size, id of the resting order of
+# ours it traded with, or 0 for anybody else's).
+Taken = list[tuple[int, int, int]]
+
+_NS = 1_000_000_000
+_EVERYTHING = 1 << 62  # a size larger than any book
+
+
+class Quote(Protocol):
+    """The market's best bid and ask of YES, and the size at each, in units."""
+
+    @property
+    def bid(self) -> int: ...
+    @property
+    def ask(self) -> int: ...
+    @property
+    def bid_size(self) -> int: ...
+    @property
+    def ask_size(self) -> int: ...
+
+
+class PricePath(Protocol):
+    """Where the market is at a time; times never go backwards."""
+
+    def quote(self, time_ns: int) -> Quote: ...
+
+
+class _WalkQuote:
+    __slots__ = ("ask", "ask_size", "bid", "bid_size")
+
+    def __init__(self, bid: int, ask: int, size: int) -> None:
+        self.bid, self.ask, self.bid_size, self.ask_size = bid, ask, size, size
+
+
+class WalkPath:
+    """The seeded random walk of the fair price, quoted with the market's spread and depth."""
+
+    __slots__ = ("_depth", "_tick", "_walk")
+
+    def __init__(self, config: MarketConfig, market: Market, seed: int) -> None:
+        self._walk = PriceWalk(config, market, seed)
+        self._tick = market.tick_size
+        self._depth = max(config.depth // market.size_step, 1) * market.size_step
+
+    def quote(self, time_ns: int) -> _WalkQuote:
+        bid, ask = self._walk.quote(time_ns, Outcome.YES)
+        return _WalkQuote(bid * self._tick, ask * self._tick, self._depth)
+
+
+def _yes_terms(intent: Intent) -> tuple[bool, int]:
+    """(buys YES?, limit price of YES) of `intent`: BUY NO at q is SELL YES at 1 - q."""
+    if intent.outcome is Outcome.YES:
+        return intent.side is Side.BUY, intent.price
+    return intent.side is Side.SELL, SCALE - intent.price
+
+
+class BookLiquidity:
+    """One market's order book, with synthetic liquidity following its price path."""
+
+    def __init__(
+        self,
+        config: MarketConfig,
+        market: Market,
+        path: PricePath,
+        seed: int,
+        scheduler: Scheduler,
+        maker_fill: MakerFill,
+    ) -> None:
+        # Book levels are fine enough for every tick the market will have.
+        self._unit = math.gcd(*config.ticks(market))
+        self.book = OrderBook(SCALE // self._unit)
+        self.tick = market.tick_size
+        self._path = path
+        self._scheduler = scheduler
+        self._maker_fill = maker_fill
+        self._ladder = config.book.levels
+        self._step_size = market.size_step
+        flow_mean = config.book.flow_per_s * STEP_NS / _NS
+        flow = component_rng(seed, "book", market.market_id, "flow")
+        self._flow = Draws(lambda n: flow.exponential(flow_mean, n).astype(np.int64))
+        self._synthetic_ids = -1  # the other traders' orders have negative ids
+        self._synthetic: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})
+        self._mine: dict[int, bool] = {}  # our resting order id -> is it a NO order?
+        self._step = -1
+        self._ticking = False
+
+    # --- what the venue asks ---------------------------------------------------------------
+
+    def quote(self, now: int, outcome: Outcome) -> tuple[int, int]:
+        self._catch_up(now)
+        unit, book = self._unit, self.book
+        bid, ask = book.best_bid() * unit, book.best_ask() * unit
+        if outcome is Outcome.NO:
+            return SCALE - ask, SCALE - bid
+        return bid, ask
+
+    def take(self, order: Order, now: int, all_or_none: bool) -> Taken:
+        self._catch_up(now)
+        intent = order.intent
+        buy, price = _yes_terms(intent)
+        limit = price // self._unit
+        size = order.remaining
+        if all_or_none and self.book.available(buy, limit, size) < size:
+            return []
+        fills: list[tuple[int, int, int]] = []
+        self.book.match(buy, limit, size, fills)
+        no = intent.outcome is Outcome.NO
+        taken: Taken = []
+        for maker, level, filled in fills:
+            yes_price = level * self._unit
+            taken.append((SCALE - yes_price if no else yes_price, filled, max(maker, 0)))
+            if maker > 0:
+                self._maker_traded(maker, yes_price, filled)
+        return taken
+
+    def rest(self, order: Order, size: int, now: int) -> None:
+        buy, price = _yes_terms(order.intent)
+        self.book.add(order.order_id, buy, price // self._unit, size)
+        self._mine[order.order_id] = order.intent.outcome is Outcome.NO
+        if not self._ticking:
+            self._ticking = True
+            self._scheduler.at_background(self._next_step(now), self._tick)
+
+    def remove(self, order_id: int) -> None:
+        if self._mine.pop(order_id, None) is not None:
+            self.book.cancel(order_id)
+
+    # --- the market moving -----------------------------------------------------------------
+
+    def _next_step(self, now: int) -> int:
+        return (now // STEP_NS + 1) * STEP_NS
+
+    def _tick(self) -> None:
+        now = self._scheduler.now
+        self._catch_up(now)
+        self._ticking = bool(self._mine)
+        if self._ticking:
+            self._scheduler.at_background(self._next_step(now), self._tick)
+
+    def _catch_up(self, now: int) -> None:
+        """Play the market's steps up to `now`; with none of our orders resting, only the
+        last step matters (nobody else's fills are reported)."""
+        target = now // STEP_NS
+        if self._step >= target:
+            return
+        if not self._mine:
+            self._step = target - 1
+        while self._step < target:
+            self._step += 1
+            self._trade(self._path.quote(self._step * STEP_NS))
+
+    def _trade(self, quote: Quote) -> None:
+        unit, book = self._unit, self.book
+        tick = self.tick // unit
+        bid = quote.bid // unit // tick * tick  # snapped onto the market's tick
+        ask = max(-(-quote.ask // unit // tick) * tick, bid + tick)
+        fills: list[tuple[int, int, int]] = []
+        # The market moved through these: they trade first, in price-time priority.
+        book.match(True, bid, _EVERYTHING, fills)
+        book.match(False, ask, _EVERYTHING, fills)
+        # The other traders' flow at each touch.
+        step = self._step_size
+        for buy, touch in ((True, ask), (False, bid)):
+            flow = self._flow.next() // step * step
+            if flow:
+                book.match(buy, touch, flow, fills)
+        for maker, level, size in fills:
+            if maker > 0:
+                self._maker_traded(maker, level * unit, size)
+        self._requote(True, [bid - k * tick for k in range(self._ladder)], quote.bid_size)
+        self._requote(False, [ask + k * tick for k in range(self._ladder)], quote.ask_size)
+
+    def _requote(self, buy: bool, levels: list[int], size: int) -> None:
+        """The other traders' orders: at `levels` topped up to `size`, gone elsewhere."""
+        book = self.book
+        wanted = {level for level in levels if 0 < level < book.levels}
+        ladder = self._synthetic[0 if buy else 1]
+        for level in [level for level in ladder if level not in wanted]:
+            for order_id in ladder.pop(level):
+                book.cancel(order_id)
+        for level in wanted:
+            live = [order_id for order_id in ladder.get(level, ()) if order_id in book]
+            missing = size - sum(book.remaining(order_id) for order_id in live)
+            if missing > 0:
+                self._synthetic_ids -= 1
+                book.add(self._synthetic_ids, buy, level, missing)
+                live.append(self._synthetic_ids)
+            ladder[level] = live
+
+    def _maker_traded(self, order_id: int, yes_price: int, size: int) -> None:
+        no = self._mine[order_id]
+        if order_id not in self.book:
+            del self._mine[order_id]
+        self._maker_fill(order_id, SCALE - yes_price if no else yes_price, size)
+
+
+class TouchLiquidity:
+    """No book: fills at the touch up to a random depth, resting fills after random waits."""
+
+    def __init__(
+        self,
+        config: MarketConfig,
+        market: Market,
+        responses: ResponseModel,
+        seed: int,
+        scheduler: Scheduler,
+        maker_fill: MakerFill,
+    ) -> None:
+        self.tick = market.tick_size
+        self._walk = PriceWalk(config, market, seed)
+        self._step = market.size_step
+        self._depth_steps = max(1, config.depth // self._step)
+        self._responses = responses
+        self._scheduler = scheduler
+        self._maker_fill = maker_fill
+
+        def rng(*names: str) -> np.random.Generator:
+            return component_rng(seed, "venue", market.venue, market.market_id, *names)
+
+        chance = rng("responses")
+        self._chance = Draws(chance.random)
+        wait_ns = responses.resting_fill_mean_s * _NS
+        waits = rng("resting_waits")
+        self._wait = Draws(lambda n: waits.exponential(wait_ns, n).astype(np.int64))
+        depth = rng("depth")
+        self._depth = Draws(depth.standard_exponential)
+
+    def quote(self, now: int, outcome: Outcome) -> tuple[int, int]:
+        bid, ask = self._walk.quote(now, outcome)
+        tick = self._walk.tick
+        return bid * tick, ask * tick
+
+    def take(self, order: Order, now: int, all_or_none: bool) -> Taken:
+        intent = order.intent
+        bid, ask = self.quote(now, intent.outcome)
+        buying = intent.side is Side.BUY
+        if not (intent.price >= ask if buying else intent.price <= bid):
+            return []
+        available = (int(self._depth_steps * self._depth.next()) + 1) * self._step
+        size = min(order.remaining, available)
+        if all_or_none and size < order.remaining:
+            return []
+        return [(ask if buying else bid, size, 0)]
+
+    def rest(self, order: Order, size: int, now: int) -> None:
+        responses = self._responses
+        if self._chance.next() >= responses.resting_fill_rate:
+            return
+        steps = size // self._step
+        parts = 1
+        most = min(steps, responses.max_fill_parts)
+        if most > 1 and self._chance.next() < responses.partial_fill_rate:
+            parts = 2 + int(self._chance.next() * (most - 1))
+        when = now
+        price = order.intent.price
+        for part in range(parts):
+            when += self._wait.next()
+            share = steps // parts + (1 if part < steps % parts else 0)
+            self._scheduler.at(when, self._maker_fill, order.order_id, price, share * self._step)
+
+    def remove(self, order_id: int) -> None:
+        return None  # its scheduled fills find it gone
