@@ -45,6 +45,7 @@ from polyedge.types import (
     Venue,
 )
 from polyedge.venues.latency import ConstantLatency, LogNormalLatency
+from polyedge.venues.liquidity import PricePath
 from polyedge.venues.profiles import Rule
 from polyedge.venues.simulator import VenueSimulator
 
@@ -107,6 +108,7 @@ class World:
         latency: LatencyConfig | None = None,
         rate_limit: RateLimit | None = None,
         seed: int = SEED,
+        paths: dict[str, PricePath] | None = None,
     ) -> None:
         self.venue = venue
         self.scheduler = VirtualScheduler()
@@ -135,7 +137,7 @@ class World:
             rate_limit=rate_limit,
         )
         self.simulator = VenueSimulator(
-            config, [(self.market_config, self.market)], seed, self.scheduler, self.tracker
+            config, [(self.market_config, self.market)], seed, self.scheduler, self.tracker, paths
         )
         self._next_id = 0
         self.orders: list[Order] = []

@@ -1,0 +1,202 @@
+"""Venues with an order book: depth, price improvement, queue position, trade-through,
+linked YES/NO books, and the market clock.
+
+The worlds of test_venue_simulator drive one venue by hand. Here the market's price path
+is scripted (a list of quotes from given times), so what the synthetic liquidity does is
+known: it quotes `levels` levels each side of the scripted bid and ask, DEPTH at each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from test_venue_simulator import (
+    BUY,
+    FOK,
+    GTC,
+    NO,
+    SELL,
+    YES,
+    World,
+    assert_no_illegal,
+    assert_rejected,
+    u,
+)
+
+from polyedge.types import OrderEvent, OrderState, Venue
+from polyedge.venues.liquidity import BookLiquidity
+from polyedge.venues.prices import STEP_NS
+from polyedge.venues.profiles import Rule
+
+E, St = OrderEvent, OrderState
+S = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Quote:
+    bid: int
+    ask: int
+    bid_size: int
+    ask_size: int
+
+
+class Script:
+    """A price path: the quote given for each time from, the last one before applying."""
+
+    def __init__(self, *quotes: tuple[int, str, str], size: str = "10") -> None:
+        self._quotes = [(at, Quote(u(bid), u(ask), u(size), u(size))) for at, bid, ask in quotes]
+
+    def quote(self, time_ns: int) -> Quote:
+        return [quote for at, quote in self._quotes if at <= time_ns][-1]
+
+
+def book_world(venue: Venue, script: Script, flow: str = "0", **market: Any) -> World:
+    settings = {"liquidity": "book", "book": {"levels": 3, "flow_per_s": flow}, **market}
+    return World(venue, market=settings, paths={f"m-{venue}": script})
+
+
+def run_for(world: World, seconds: int) -> None:
+    """Run the market's clock too: world.run() stops when only the clock is left."""
+    world.scheduler.run_until(seconds * S)
+    world.run()
+
+
+def liquidity(world: World) -> BookLiquidity:
+    found = world.simulator._markets[world.market.market_id].liquidity
+    assert isinstance(found, BookLiquidity)
+    return found
+
+
+STILL = Script((0, "0.49", "0.51"))
+
+
+@pytest.fixture(params=[Venue.POLYMARKET, Venue.KALSHI], ids=str)
+def venue(request: pytest.FixtureRequest) -> Venue:
+    return Venue(request.param)
+
+
+def test_a_taker_walks_the_book_at_the_makers_prices(venue: Venue) -> None:
+    world = book_world(venue, STILL)
+    # Asks: 10 at 0.51, 10 at 0.52, 10 at 0.53. A BUY of 25 up to 0.55 takes 10 + 10 + 5.
+    order = world.send(world.intent(BUY, YES, "0.55", "25", GTC))
+    world.run()
+    fills = [(ev.price, ev.size) for ev in world.events(order) if ev.size]
+    assert fills == [(u("0.51"), u("10")), (u("0.52"), u("10")), (u("0.53"), u("5"))]
+    assert order.state is St.FILLED
+    assert_no_illegal(world)
+
+
+def test_what_the_limit_does_not_reach_rests_in_the_book(venue: Venue) -> None:
+    world = book_world(venue, STILL)
+    order = world.send(world.intent(BUY, YES, "0.52", "25", GTC))
+    world.run()
+    assert [ev.size for ev in world.events(order) if ev.size] == [u("10"), u("10")]
+    assert order.state is St.PARTIAL_FILL
+    assert liquidity(world).book.remaining(order.order_id) == u("5")
+    assert world.simulator.quote(world.market.market_id, YES)[0] == u("0.52")  # the best bid
+
+
+def test_fok_that_the_depth_cannot_fill_is_rejected_and_takes_nothing(venue: Venue) -> None:
+    world = book_world(venue, STILL)
+    order = world.send(world.intent(BUY, YES, "0.52", "25", FOK))
+    world.run()
+    assert_rejected(world, order, world.codes[Rule.FOK_UNFILLED])
+    assert liquidity(world).book.available(True, 10_000, u("1000")) == u("30")
+
+
+def test_a_resting_order_waits_behind_the_queue_at_its_price(venue: Venue) -> None:
+    # 200/s of flow at each touch: the synthetic 10 at 0.49 trades first, then ours.
+    world = book_world(venue, STILL, flow="200")
+    order = world.send(world.intent(BUY, YES, "0.49", "5", GTC))
+    world.scheduler.run_until(STEP_NS // 2)
+    assert liquidity(world).book.queue_ahead(order.order_id) == u("10")
+    run_for(world, 10)
+    fills = [ev for ev in world.events(order) if ev.size]
+    assert sum(ev.size for ev in fills) == u("5") and order.state is St.FILLED
+    assert all(ev.price == u("0.49") for ev in fills)  # a maker fills at its own price
+    assert fills[0].time > STEP_NS  # not before the flow got through the queue ahead
+
+
+def test_the_market_trading_through_a_resting_order_fills_it(venue: Venue) -> None:
+    script = Script((0, "0.49", "0.51"), (2 * S, "0.40", "0.42"))
+    world = book_world(venue, script)
+    order = world.send(world.intent(BUY, YES, "0.45", "10", GTC))
+    run_for(world, 3)
+    fill = [ev for ev in world.events(order) if ev.size]
+    assert [(ev.price, ev.size) for ev in fill] == [(u("0.45"), u("10"))]
+    assert 2 * S <= fill[0].time < 2 * S + STEP_NS
+    assert order.state is St.FILLED
+
+
+def test_resting_orders_do_not_keep_a_run_alive(venue: Venue) -> None:
+    world = book_world(venue, STILL)
+    order = world.send(world.intent(BUY, YES, "0.45", "10", GTC))
+    world.run()  # returns although the market's clock ticks on
+    assert order.state is St.SUBMITTED
+    assert liquidity(world).book.remaining(order.order_id) == u("10")
+
+
+def test_yes_and_no_orders_meet_in_one_book(venue: Venue) -> None:
+    world = book_world(venue, STILL)
+    bid = world.send(world.intent(BUY, YES, "0.50", "10", GTC))
+    # BUY NO at 0.50 is SELL YES at 0.50: it crosses our bid before the synthetic 0.49.
+    no = world.send(world.intent(BUY, NO, "0.50", "10", GTC), at=S)
+    world.run()
+    assert [(ev.price, ev.size) for ev in world.events(bid) if ev.size] == [(u("0.50"), u("10"))]
+    assert [(ev.price, ev.size) for ev in world.events(no) if ev.size] == [(u("0.50"), u("10"))]
+    assert bid.state is St.FILLED and no.state is St.FILLED
+
+
+def test_a_no_quote_mirrors_the_yes_book(venue: Venue) -> None:
+    world = book_world(venue, STILL)
+    world.scheduler.run_until(0)
+    assert world.simulator.quote(world.market.market_id, YES) == (u("0.49"), u("0.51"))
+    assert world.simulator.quote(world.market.market_id, NO) == (u("0.49"), u("0.51"))
+    sell_no = world.send(world.intent(SELL, NO, "0.49", "5", GTC))
+    world.run()
+    # SELL NO at 0.49 is BUY YES at 0.51: it lifts the YES ask.
+    assert [ev.price for ev in world.events(sell_no) if ev.size] == [u("0.49")]
+
+
+def test_cancelled_and_expired_orders_leave_the_book(venue: Venue) -> None:
+    world = book_world(venue, STILL)
+    order = world.send(world.intent(BUY, YES, "0.45", "10", GTC))
+    world.cancel(order, at=S)
+    world.run()
+    assert order.state is St.CANCELLED
+    assert order.order_id not in liquidity(world).book
+
+
+def test_after_a_tick_change_the_book_takes_prices_on_the_new_tick() -> None:
+    venue = Venue.POLYMARKET
+    world = book_world(venue, STILL, tick_changes=[{"at_s": 1, "tick_size": "0.001"}])
+    early = world.send(world.intent(BUY, YES, "0.455", "10", GTC, market=_fine(world)))
+    late = world.send(world.intent(BUY, YES, "0.455", "10", GTC, market=_fine(world)), at=2 * S)
+    world.run()
+    assert world.events(early)[-1].reason == world.codes[Rule.TICK]
+    assert early.state is St.REJECTED
+    assert late.state is St.SUBMITTED
+    assert liquidity(world).book.remaining(late.order_id) == u("10")
+    assert_no_illegal(world)
+
+
+def _fine(world: World) -> Any:
+    """The client's copy of the market after it learnt of the finer tick."""
+    from dataclasses import replace
+
+    return replace(world.market, tick_size=u("0.001"))
+
+
+def test_events_of_book_fills_go_through_the_state_machine(venue: Venue) -> None:
+    world = book_world(venue, Script((0, "0.49", "0.51"), (S, "0.30", "0.32")), flow="50")
+    orders = [
+        world.send(world.intent(BUY, YES, price, "10", GTC), at=i * STEP_NS)
+        for i, price in enumerate(["0.45", "0.46", "0.47", "0.48", "0.49"])
+    ]
+    run_for(world, 2)
+    assert all(order.state is St.FILLED for order in orders)
+    for order in orders:
+        assert world.sequence(order)[:2] == [E.SUBMIT, E.ACK]
+    assert_no_illegal(world)
