@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from polyedge.config import TestConfig
+from polyedge.config import ReplayConfig, TestConfig
 from polyedge.engine import DryTestingEngine
 from polyedge.errors import PolyedgeError
 from polyedge.metrics import RunResult
@@ -81,6 +81,17 @@ def _run_id(text: str) -> uuid.UUID:
     metavar="RUN_ID",
     help="Continue a stored run that was interrupted (its stored config is used).",
 )
+@click.option(
+    "--replay-orders",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Recorded orders (CSV or Parquet) to run instead of generated intents.",
+)
+@click.option(
+    "--replay-market",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Recorded quotes and trades (CSV or Parquet) for the venues' books to follow.",
+)
+@click.option("--replay-start", help="ISO-8601 time the replayed files count from.")
 def run(
     config_path: Path | None,
     intents: int | None,
@@ -92,14 +103,20 @@ def run(
     database_url: str | None,
     no_store: bool,
     resume: str | None,
+    replay_orders: Path | None,
+    replay_market: Path | None,
+    replay_start: str | None,
 ) -> None:
     """Run a dry test and report what happened (Ctrl-C stops it and still reports).
 
     Every event is written to the store; running a run that is already stored (the same
     config and seed) replays it and continues it where the store left off.
     """
-    if resume and (config_path or intents or duration_s or seed is not None or mode):
+    replaying = replay_orders or replay_market or replay_start
+    if resume and (config_path or intents or duration_s or seed is not None or mode or replaying):
         _fail("--resume continues a run with its stored configuration; drop the other options")
+    if replay_orders and (intents or duration_s):
+        _fail("--replay-orders runs the recorded orders; drop --intents and --duration")
     if resume and no_store:
         _fail("--resume needs the store the run is in; drop --no-store")
     try:
@@ -111,6 +128,16 @@ def run(
             config = TestConfig.load(
                 config_path, intents=intents, duration_s=duration_s, seed=seed, mode=mode
             )
+            if replaying:
+                given: dict[str, object] = {
+                    "orders": replay_orders,
+                    "market_data": replay_market,
+                    "start": replay_start,
+                }
+                replay = (config.replay or ReplayConfig()).model_copy(
+                    update={key: value for key, value in given.items() if value is not None}
+                )
+                config = config.model_copy(update={"replay": replay})
         engine = DryTestingEngine(config, store=store)
         result = asyncio.run(_run_with_progress(engine, config, quiet))
     except PolyedgeError as exc:
@@ -167,7 +194,8 @@ async def _run_with_progress(
         console=Console(stderr=True),
         transient=True,
     ) as progress:
-        task = progress.add_task("intents", total=config.intents)
+        replaying = config.replay is not None and config.replay.orders is not None
+        task = progress.add_task("intents", total=None if replaying else config.intents)
         return await engine.run(lambda taken: progress.update(task, completed=taken))
 
 

@@ -382,6 +382,22 @@ def _default_markets() -> list[MarketConfig]:
     ]
 
 
+class ReplayConfig(_Model):
+    """Recorded history to run against; polyedge.replay documents the columns. Relative
+    paths in a TOML file are relative to that file."""
+
+    orders: Path | None = Field(default=None, description="recorded orders: the run's intents")
+    market_data: Path | None = Field(
+        default=None, description="recorded quotes and trades: what the venues' books follow"
+    )
+    start: str | None = Field(
+        default=None, description="ISO-8601 time both files count from (default: first row)"
+    )
+
+    def files(self) -> list[Path]:
+        return [path for path in (self.orders, self.market_data) if path is not None]
+
+
 class TestConfig(_Model):
     """Everything a run needs. `TestConfig()` is a ready two-venue scenario."""
 
@@ -397,6 +413,7 @@ class TestConfig(_Model):
     seed: int = Field(default=0, ge=0)
     mode: Literal["virtual", "realtime"] = "virtual"
     batch_size: int = Field(default=1024, ge=1, le=1 << 20)
+    replay: ReplayConfig | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -445,6 +462,12 @@ class TestConfig(_Model):
                 raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        replay = data.get("replay")
+        if path is not None and isinstance(replay, dict):
+            base = Path(path).parent
+            for key in ("orders", "market_data"):
+                if isinstance(replay.get(key), str):
+                    replay[key] = str(base / replay[key])
         data.update({key: value for key, value in overrides.items() if value is not None})
         if overrides.get("duration_s") is not None and "intents" not in overrides:
             data["intents"] = None  # a duration given on the command line replaces the count

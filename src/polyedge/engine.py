@@ -18,7 +18,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 from polyedge import _core
-from polyedge.config import TestConfig
+from polyedge.config import ConfigError, TestConfig
 from polyedge.coordinator import Coordinator
 from polyedge.events import EventLog, run_uuid
 from polyedge.fixedpoint import SCALE, Rounding, round_div
@@ -26,6 +26,7 @@ from polyedge.intents import IntentGenerator, Timed, intent_count
 from polyedge.lanes import Lane, VenueExecutor
 from polyedge.metrics import RunMetrics, RunResult, StoreSummary
 from polyedge.recovery import Recovery, recover
+from polyedge.replay import MarketTape, fingerprint, read_market_data, read_orders
 from polyedge.routing import OrderRouter
 from polyedge.scheduler import RealtimeScheduler, Scheduler, VirtualScheduler, wall_clock
 from polyedge.sources import IntentSource, timed_batches
@@ -48,8 +49,13 @@ class _Pipeline:
         self.config = config
         self.scheduler = scheduler
         self.metrics = RunMetrics()
-        self.log = EventLog(run_uuid(config.model_dump_json().encode()))
+        identity = config.model_dump_json().encode()
+        replay = config.replay
+        if replay is not None:
+            identity += fingerprint(replay.files())
+        self.log = EventLog(run_uuid(identity))
         self.markets: dict[str, Market] = config.build_markets()
+        tapes = _tapes(config, self.markets)
         venue_configs = config.venue_configs()
         codes = sorted({code for vc in venue_configs.values() for code in vc.rules.reject_codes()})
         reasons = {reason: number for number, reason in enumerate((*LOCAL_REASONS, *codes), 1)}
@@ -61,7 +67,7 @@ class _Pipeline:
         for venue, vc in venue_configs.items():
             own = [(mc, self.markets[mc.market_id]) for mc in config.markets if mc.venue is venue]
             simulators[venue] = VenueSimulator(
-                vc, own, config.seed, scheduler, self.tracker, resolve=self._resolved
+                vc, own, config.seed, scheduler, self.tracker, dict(tapes), self._resolved
             )
             self.lanes[venue] = Lane(venue, vc.queue_capacity, vc.backpressure)
             executor = VenueExecutor(
@@ -243,6 +249,9 @@ class DryTestingEngine:
 
     def _batches(self, pipeline: _Pipeline, batch_size: int) -> AsyncIterator[list[Timed]]:
         source = self._source
+        replay = self.config.replay
+        if source is None and replay is not None and replay.orders is not None:
+            source = read_orders(replay.orders, pipeline.markets, start=replay.start)
         if source is None:
             source = IntentGenerator(self.config, pipeline.markets).batches()
         return timed_batches(source, batch_size, lambda: pipeline.scheduler.now)
@@ -303,6 +312,20 @@ class DryTestingEngine:
             await asyncio.gather(*senders)
         await scheduler.idle()
         return taken
+
+
+def _tapes(config: TestConfig, markets: dict[str, Market]) -> dict[str, MarketTape]:
+    """The recorded market data the venues' books follow, by market id."""
+    replay = config.replay
+    if replay is None or replay.market_data is None:
+        return {}
+    tapes = read_market_data(replay.market_data, markets, start=replay.start)
+    touch = [
+        mc.market_id for mc in config.markets if mc.market_id in tapes and mc.liquidity != "book"
+    ]
+    if touch:
+        raise ConfigError(f'recorded market data needs liquidity = "book" on {", ".join(touch)}')
+    return tapes
 
 
 def _peak_rss_mb() -> float:

@@ -111,6 +111,7 @@ class BookLiquidity:
         self._maker_fill = maker_fill
         self._ladder = config.book.levels
         self._step_size = market.size_step
+        self._depth = max(config.depth // market.size_step, 1) * market.size_step
         flow_mean = config.book.flow_per_s * STEP_NS / _NS
         flow = component_rng(seed, "book", market.market_id, "flow")
         self._flow = Draws(lambda n: flow.exponential(flow_mean, n).astype(np.int64))
@@ -203,8 +204,10 @@ class BookLiquidity:
         for maker, level, size in fills:
             if maker > 0:
                 self._maker_traded(maker, level * unit, size)
-        self._requote(True, [bid - k * tick for k in range(self._ladder)], quote.bid_size)
-        self._requote(False, [ask + k * tick for k in range(self._ladder)], quote.ask_size)
+        # Recorded data may not know the size at the touch (0): quote the configured depth.
+        bids, asks = quote.bid_size or self._depth, quote.ask_size or self._depth
+        self._requote(True, [bid - k * tick for k in range(self._ladder)], bids)
+        self._requote(False, [ask + k * tick for k in range(self._ladder)], asks)
 
     def _requote(self, buy: bool, levels: list[int], size: int) -> None:
         """The other traders' orders: at `levels` topped up to `size`, gone elsewhere."""
