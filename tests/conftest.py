@@ -57,6 +57,7 @@ ring = core_fixture("ring")
 sequence = core_fixture("sequence")
 fixed = core_fixture("fixed")
 transitions = core_fixture("transitions")
+book = core_fixture("book")
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from polyedge._core.definitions import (
     Rounding,
 )
 
-MODULES = ("fixed", "ring", "sequence", "transitions")
+MODULES = ("book", "fixed", "ring", "sequence", "transitions")
 NO_EXTENSIONS = os.environ.get("POLYEDGE_NO_EXTENSIONS", "") not in ("", "0")
 
 
@@ -44,11 +44,13 @@ def extensions_built() -> bool:
 COMPILED = not NO_EXTENSIONS and extensions_built()
 
 if TYPE_CHECKING or COMPILED:
+    from polyedge._core.book import OrderBook
     from polyedge._core.fixed import add, div, mul, mul_div, sub
     from polyedge._core.ring import RingQueue
     from polyedge._core.sequence import Sequence
     from polyedge._core.transitions import apply, try_apply
 else:
+    from polyedge._core.book_py import OrderBook
     from polyedge._core.fixed_py import add, div, mul, mul_div, sub
     from polyedge._core.ring_py import RingQueue
     from polyedge._core.sequence_py import Sequence
@@ -60,6 +62,7 @@ __all__ = [
     "NO_EXTENSIONS",
     "TERMINAL_STATES",
     "TRANSITIONS",
+    "OrderBook",
     "OrderEvent",
     "OrderState",
     "RingQueue",
