@@ -17,8 +17,9 @@ import numpy.typing as npt
 import pytest
 
 from polyedge import _core
+from polyedge.bench import BOOK_LEVELS as LEVELS
+from polyedge.bench import mixed_book_stream as mixed_stream
 
-LEVELS = 1_000
 MID = LEVELS // 2
 ROWS = 1_000_000
 BATCH = 1_000
@@ -26,28 +27,6 @@ IMPLEMENTATIONS = [
     pytest.param(compiled, id="compiled" if compiled else "py")
     for compiled in ([True, False] if _core.extensions_built() else [False])
 ]
-
-
-def mixed_stream(rows: int, seed: int = 7) -> npt.NDArray[np.int64]:
-    """Rows (op, order_id, buy, level, size) of a valid add/cancel/match stream."""
-    rng = np.random.default_rng(seed)
-    op = rng.choice(3, size=rows, p=[0.5, 0.3, 0.2])  # 0 add, 1 cancel, 2 match
-    buy = rng.integers(0, 2, size=rows)
-    away = np.minimum(rng.geometric(0.15, size=rows), MID - 1)  # levels from the mid, >= 1
-    adds_so_far = np.cumsum(op == 0)
-    recent = np.maximum(adds_so_far - rng.integers(0, 2_000, size=rows), 1)
-    stream = np.zeros((rows, 5), dtype=np.int64)
-    stream[:, 0] = op
-    stream[:, 1] = np.where(op == 0, adds_so_far, np.where(op == 1, recent, 0))
-    stream[:, 2] = buy
-    # An add rests on its own side of the mid; a match reaches across it by `away`.
-    rests = np.where(buy == 1, MID - away, MID + away)
-    reaches = np.where(buy == 1, MID + away, MID - away)
-    stream[:, 3] = np.where(op == 0, rests, np.where(op == 2, reaches, 0))
-    stream[:, 4] = np.where(
-        op == 0, rng.integers(1, 100, size=rows), rng.integers(1, 200, size=rows)
-    )
-    return stream
 
 
 @pytest.fixture(scope="module")

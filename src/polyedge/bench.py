@@ -19,6 +19,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from polyedge import _core
 from polyedge.config import (
     ArbitrageConfig,
@@ -71,6 +74,7 @@ class Sizes:
     store_events: int
     recovery_orders: int
     group_intents: int  # a virtual run of mostly arbitrage groups
+    book_ops: int
 
 
 QUICK = Sizes(
@@ -80,6 +84,7 @@ QUICK = Sizes(
     store_events=100_000,
     recovery_orders=20_000,
     group_intents=40_000,
+    book_ops=200_000,
 )
 FULL = Sizes(
     repeats=5,
@@ -88,6 +93,7 @@ FULL = Sizes(
     store_events=1_000_000,
     recovery_orders=1_000_000,
     group_intents=210_000,
+    book_ops=1_000_000,
 )
 
 
@@ -274,17 +280,65 @@ def groups(sizes: Sizes) -> list[Measurement]:
 
 
 def end_to_end(sizes: Sizes) -> tuple[Measurement, Measurement]:
-    result = _run(TestConfig(intents=sizes.intents))
+    """The default scenario (order books), beside the same run on the touch model."""
+    books = TestConfig(intents=sizes.intents)
+    touch = books.model_copy(
+        update={"markets": [m.model_copy(update={"liquidity": "touch"}) for m in books.markets]}
+    )
+    result = _run(books)
     return (
         Measurement(
-            f"end to end {sizes.intents:,}",
+            f"end to end {sizes.intents:,} (books)",
             "intents/s",
             result.intents_per_second,
             200_000,
             True,
+            "touch model",
+            _run(touch).intents_per_second,
         ),
         Measurement("peak RSS", "MB", result.peak_rss_mb, 300, False),
     )
+
+
+BOOK_LEVELS = 1_000
+_BOOK_MID = BOOK_LEVELS // 2
+
+
+def mixed_book_stream(rows: int, seed: int = 7) -> npt.NDArray[np.int64]:
+    """Rows (op, order_id, buy, level, size) of a valid add/cancel/match stream."""
+    rng = np.random.default_rng(seed)
+    op = rng.choice(3, size=rows, p=[0.5, 0.3, 0.2])  # 0 add, 1 cancel, 2 match
+    buy = rng.integers(0, 2, size=rows)
+    away = np.minimum(rng.geometric(0.15, size=rows), _BOOK_MID - 1)  # levels off the mid
+    adds_so_far = np.cumsum(op == 0)
+    recent = np.maximum(adds_so_far - rng.integers(0, 2_000, size=rows), 1)
+    stream = np.zeros((rows, 5), dtype=np.int64)
+    stream[:, 0] = op
+    stream[:, 1] = np.where(op == 0, adds_so_far, np.where(op == 1, recent, 0))
+    stream[:, 2] = buy
+    # An add rests on its own side of the mid; a match reaches across it by `away`.
+    rests = np.where(buy == 1, _BOOK_MID - away, _BOOK_MID + away)
+    reaches = np.where(buy == 1, _BOOK_MID + away, _BOOK_MID - away)
+    stream[:, 3] = np.where(op == 0, rests, np.where(op == 2, reaches, 0))
+    stream[:, 4] = np.where(
+        op == 0, rng.integers(1, 100, size=rows), rng.integers(1, 200, size=rows)
+    )
+    return stream
+
+
+def matching(sizes: Sizes) -> Measurement:
+    """Order-book operations (add, cancel, match) through the compiled loop."""
+    stream = mixed_book_stream(sizes.book_ops)
+    seconds = statistics.median(
+        _timed(lambda: _core.OrderBook(BOOK_LEVELS).run(stream)) for _ in range(sizes.repeats)
+    )
+    return Measurement("order book ops", "ops/s", len(stream) / seconds, 1_000_000, True)
+
+
+def _timed(operation: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    operation()
+    return time.perf_counter() - start
 
 
 def synthetic_batches(orders: int, per_order: int, batch: int = 32_768) -> list[Batch]:
@@ -355,6 +409,7 @@ def run_all(
         steps: list[tuple[str, Callable[[], Any]]] = [
             ("enqueue", lambda: [enqueue(sizes)]),
             ("routing", lambda: [routing(sizes)]),
+            ("order book", lambda: [matching(sizes)]),
             ("lanes", lambda: lanes(sizes)),
             ("end to end", lambda: list(end_to_end(sizes))),
             ("arbitrage groups", lambda: groups(sizes)),
