@@ -200,3 +200,29 @@ def test_events_of_book_fills_go_through_the_state_machine(venue: Venue) -> None
     for order in orders:
         assert world.sequence(order)[:2] == [E.SUBMIT, E.ACK]
     assert_no_illegal(world)
+
+
+@pytest.mark.parametrize(
+    ("price", "accepted"),
+    [("0.095", True), ("0.10", True), ("0.105", False), ("0.50", True), ("0.905", True)],
+)
+def test_a_tapered_kalshi_grid_takes_deci_cents_only_in_its_tails(
+    price: str, accepted: bool
+) -> None:
+    world = book_world(Venue.KALSHI, STILL, price_structure="tapered_deci_cent")
+    assert world.market.tick_size == u("0.001")
+    order = world.send(world.intent(BUY, YES, price, "1", GTC))
+    world.run()
+    if accepted:
+        assert order.state is not St.REJECTED
+    else:
+        assert world.events(order)[-1].reason == world.codes[Rule.TICK]
+
+
+def test_a_price_structure_is_kalshis_and_sets_the_tick() -> None:
+    from polyedge.config import MarketConfig
+
+    with pytest.raises(ValueError, match="is a Kalshi market's"):
+        MarketConfig(venue="polymarket", market_id="m", price_structure="deci_cent")
+    with pytest.raises(ValueError, match="sets the tick"):
+        MarketConfig(venue="kalshi", market_id="m", price_structure="deci_cent", tick_size="0.01")

@@ -27,6 +27,7 @@ from pydantic import (
 from polyedge.errors import PolyedgeError
 from polyedge.fixedpoint import SCALE, Rounding, to_str, to_units
 from polyedge.types import FeeProfile, Market, Venue
+from polyedge.venues.amounts import KalshiPriceStructure
 from polyedge.venues.latency import Latency, LogNormalLatency
 from polyedge.venues.profiles import DEFAULT_RULES, Rule
 
@@ -114,6 +115,11 @@ class MarketConfig(_Model):
     liquidity: Literal["book", "touch"] = "book"
     book: BookConfig = Field(default_factory=BookConfig)
     tick_changes: list[TickChange] = Field(default_factory=list)
+    price_structure: KalshiPriceStructure | None = Field(
+        default=None,
+        description="Kalshi's price grid: linear_cent, tapered_deci_cent or deci_cent; "
+        "the market's tick becomes the grid's finest step",
+    )
     close_at_s: float | None = Field(
         default=None, gt=0, description="trading stops: resting orders cancelled, new rejected"
     )
@@ -125,10 +131,11 @@ class MarketConfig(_Model):
     def market(self, rules: VenueRules | None = None) -> Market:
         """The domain Market, with the venue's rules filled in and validated."""
         rules = rules or VenueRules.default(self.venue)
+        tick = rules.tick_size if self.tick_size is None else self.tick_size
         return Market(
             venue=self.venue,
             market_id=self.market_id,
-            tick_size=rules.tick_size if self.tick_size is None else self.tick_size,
+            tick_size=self.price_structure.min_tick if self.price_structure else tick,
             min_size=rules.min_size if self.min_size is None else self.min_size,
             size_step=rules.size_step if self.size_step is None else self.size_step,
             fees=(self.fees or rules.fees).profile(),
@@ -146,6 +153,10 @@ class MarketConfig(_Model):
         times = [change.at_s for change in self.tick_changes]
         if times != sorted(times):
             raise ValueError("tick_changes must be in time order")
+        if self.price_structure is not None and self.venue is not Venue.KALSHI:
+            raise ValueError("price_structure is a Kalshi market's; give tick_size elsewhere")
+        if self.price_structure is not None and (self.tick_size or self.tick_changes):
+            raise ValueError("a price_structure sets the tick: drop tick_size and tick_changes")
         if self.resolution is not None and self.close_at_s is None:
             raise ValueError("a resolution needs close_at_s: markets resolve when they close")
         return self

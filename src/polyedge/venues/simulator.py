@@ -218,6 +218,9 @@ class VenueSimulator:
             return codes[Rule.PRICE_BOUNDS]
         if intent.price % market.tick_size:
             return codes[Rule.TICK]
+        grid = venue_market.config.price_structure
+        if grid is not None and not grid.is_valid(intent.price):
+            return codes[Rule.TICK]  # on the finest step, but not on the grid at that price
         if intent.size < market.min_size:
             return codes[Rule.MIN_SIZE]
         if intent.size % market.size_step:
