@@ -213,8 +213,8 @@ class VenueRules(_Model):
     min_marketable_buy: Amount = Field(description="smallest notional of a marketable BUY")
     fees: FeeConfig
     gtd_threshold_s: int = Field(ge=0, description="a GTD expiry must be this far ahead")
-    codes: dict[Rule, str]
-    random_reject_codes: tuple[str, ...] = Field(min_length=1)
+    codes: dict[Rule, Annotated[str, Field(min_length=1)]]
+    random_reject_codes: tuple[Annotated[str, Field(min_length=1)], ...] = Field(min_length=1)
 
     @classmethod
     def default(cls, venue: Venue) -> VenueRules:
@@ -223,10 +223,11 @@ class VenueRules(_Model):
     @classmethod
     def merged(cls, venue: Venue, given: dict[str, Any]) -> dict[str, Any]:
         """`given` over the venue's defaults (codes merged code by code)."""
-        default = DEFAULT_RULES[venue]
-        codes = {**default["codes"], **given.get("codes", {})}
-        fees = given.get("fees", default["fees"])
-        return {**default, **given, "codes": codes, "fees": fees}
+        merged = {**DEFAULT_RULES[venue], **given}
+        for part in ("codes", "fees"):  # merged entry by entry; anything else pydantic reports
+            if isinstance(given.get(part), dict):
+                merged[part] = {**DEFAULT_RULES[venue][part], **given[part]}
+        return merged
 
     @field_validator("codes")
     @classmethod
@@ -257,8 +258,8 @@ class OutageWindow(_Model):
 
 
 class Disconnect(_Model):
-    """The engine's connection drops at at_s for down_s: messages sent meanwhile are lost,
-    and the engine reconciles its working orders when it reconnects."""
+    """The engine's connection drops at at_s for down_s: messages either way are held and
+    delivered, in order, when it reconnects (as the engine's reconciliation fetches them)."""
 
     at_s: float = Field(ge=0)
     down_s: float = Field(gt=0)

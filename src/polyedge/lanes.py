@@ -17,6 +17,8 @@ from polyedge.state import OrderTracker
 from polyedge.types import Order, OrderEvent, OrderState, Venue
 from polyedge.venues.simulator import VenueSimulator
 
+_STATUS_QUERIES = 20  # asked this often in vain, an order is reported unreconciled
+
 
 class Lane:
     __slots__ = ("policy", "pushed", "queue", "sequence", "space", "venue")
@@ -66,25 +68,36 @@ class VenueExecutor:
         order.sent_at = self._scheduler.now
         if self._tracker.apply(order, OrderEvent.SUBMIT):
             self._simulator.submit(order)
-            self._watch(order)
+            self._watch(order, cancel=False)
 
     def cancel(self, order: Order) -> None:
         """Ask the venue to cancel `order` (already PENDING_CANCEL)."""
         self._simulator.cancel(order)
-        self._watch(order)
+        self._watch(order, cancel=True)
 
-    def _watch(self, order: Order) -> None:
+    def _watch(self, order: Order, cancel: bool) -> None:
         if self._timeout:
-            self._scheduler.at(
-                self._scheduler.now + self._timeout, self._check, order, order.answers
-            )
+            when = self._scheduler.now + self._timeout
+            self._scheduler.at(when, self._check, order, cancel, order.answers, _STATUS_QUERIES)
 
-    def _check(self, order: Order, answers: int) -> None:
-        if order.is_terminal or order.answers != answers:
-            return  # the venue answered
-        self._tracker.handled("status_query")
-        self._simulator.status(order, cancelling=order.state is OrderState.PENDING_CANCEL)
-        self._scheduler.at(self._scheduler.now + self._timeout, self._check, order, answers)
+    def _check(self, order: Order, cancel: bool, answers: int, queries: int) -> None:
+        """Nothing heard about the order (or, for a cancel, nothing settling it) since the
+        last look: ask the venue, up to `queries` more times."""
+        if order.is_terminal:
+            return
+        if order.answers != answers:
+            if not (cancel and order.state is OrderState.PENDING_CANCEL):
+                return  # the venue answered
+            answers = order.answers  # a fill, but nothing about the cancel: keep waiting
+        elif not queries:
+            self._tracker.handled("unreconciled")  # the venue never answered: give up
+            return
+        else:
+            self._tracker.handled("status_query")
+            self._simulator.status(order, cancelling=order.state is OrderState.PENDING_CANCEL)
+            queries -= 1
+        when = self._scheduler.now + self._timeout
+        self._scheduler.at(when, self._check, order, cancel, answers, queries)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Real time: send orders as they arrive, until `stop` is set and the lane is empty."""

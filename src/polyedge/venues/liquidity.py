@@ -90,6 +90,14 @@ def _yes_terms(intent: Intent) -> tuple[bool, int]:
     return intent.side is Side.SELL, SCALE - intent.price
 
 
+def _on_tick(bid: int, ask: int, tick: int) -> tuple[int, int]:
+    """A YES quote snapped onto `tick` (the market's tick may have changed since the price
+    path was quoted): bid down, ask up, at least a tick apart, within [tick, 1 - tick]."""
+    bid = min(max(bid // tick * tick, tick), SCALE - 2 * tick)
+    ask = min(max(-(-ask // tick) * tick, bid + tick), SCALE - tick)
+    return bid, ask
+
+
 class BookLiquidity:
     """One market's order book, with synthetic liquidity following its price path."""
 
@@ -189,8 +197,8 @@ class BookLiquidity:
     def _trade(self, quote: Quote) -> None:
         unit, book = self._unit, self.book
         tick = self.tick // unit
-        bid = quote.bid // unit // tick * tick  # snapped onto the market's tick
-        ask = max(-(-quote.ask // unit // tick) * tick, bid + tick)
+        bid, ask = _on_tick(quote.bid, quote.ask, self.tick)
+        bid, ask = bid // unit, ask // unit
         fills: list[tuple[int, int, int]] = []
         # The market moved through these: they trade first, in price-time priority.
         book.match(True, bid, _EVERYTHING, fills)
@@ -265,9 +273,11 @@ class TouchLiquidity:
         self._depth = Draws(depth.standard_exponential)
 
     def quote(self, now: int, outcome: Outcome) -> tuple[int, int]:
-        bid, ask = self._walk.quote(now, outcome)
-        tick = self._walk.tick
-        return bid * tick, ask * tick
+        bid, ask = self._walk.quote(now, Outcome.YES)
+        bid, ask = _on_tick(bid * self._walk.tick, ask * self._walk.tick, self.tick)
+        if outcome is Outcome.NO:
+            return SCALE - ask, SCALE - bid
+        return bid, ask
 
     def take(self, order: Order, now: int, all_or_none: bool) -> Taken:
         intent = order.intent

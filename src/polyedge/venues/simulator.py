@@ -271,21 +271,21 @@ class VenueSimulator:
             self._send(self._after(working, self._ack.next()), order, OrderEvent.EXPIRE)
 
     def _cancel_arrives(self, order: Order) -> None:
-        if self._faults.lost(self._scheduler.now):
-            return
-        if self._faults.down(self._scheduler.now):
-            self._send(
-                self._scheduler.now + self._cancel.next(),
-                order,
-                OrderEvent.CANCEL_REJECT,
-                reason=self._codes[Rule.OUTAGE],
-            )
+        now = self._scheduler.now
+        if self._faults.lost(now):
             return
         # Nothing working any more: the fill, expiry or reject already on its way settles it.
-        working = self._open.pop(order.order_id, None)
-        if working is not None:
-            self._markets[order.intent.market.market_id].liquidity.remove(order.order_id)
-            self._send(self._after(working, 0), order, OrderEvent.CANCEL_ACK)
+        working = self._open.get(order.order_id)
+        if working is None:
+            return
+        if self._faults.down(now):
+            reason = self._codes[Rule.OUTAGE]
+            when = self._after(working, self._cancel.next())
+            self._send(when, order, OrderEvent.CANCEL_REJECT, reason=reason)
+            return
+        del self._open[order.order_id]
+        self._markets[order.intent.market.market_id].liquidity.remove(order.order_id)
+        self._send(self._after(working, 0), order, OrderEvent.CANCEL_ACK)
 
     def _status_arrives(self, order: Order, cancelling: bool) -> None:
         """Answer a status query with what the venue knows of the order; a query about a
