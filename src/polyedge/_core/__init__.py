@@ -1,7 +1,8 @@
-"""The hot core: ring queue, sequence counter, fixed-point arithmetic, transition table.
+"""The hot core: ring queue, sequence counter, fixed-point arithmetic, transition table,
+order book.
 
-Each piece is a compiled Cython module (`ring`, `sequence`, `fixed`, `transitions`) with a
-pure-Python twin (`ring_py`, ...) that behaves identically. The compiled core is used when
+Each piece is a compiled Cython module (`ring`, `sequence`, `fixed`, `transitions`,
+`book`) with a pure-Python twin (`ring_py`, ...) that behaves identically. The compiled core is used when
 it is built and POLYEDGE_NO_EXTENSIONS is unset (or "0"); COMPILED tells which is loaded.
 """
 
