@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from polyedge import _core
+from polyedge.types import Venue
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -39,6 +40,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if IN_CI and skipped and exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         print(f"\nci: {skipped} tests were skipped; in CI every test must run")
+
+
+@pytest.fixture(params=list(Venue), ids=str)
+def venue(request: pytest.FixtureRequest) -> Venue:
+    """Each simulated venue in turn."""
+    return Venue(request.param)
 
 
 def core_fixture(name: str) -> Callable[[pytest.FixtureRequest], ModuleType]:

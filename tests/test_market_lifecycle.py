@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from test_venue_faults import (
+from venue_world import (
     ACK,
     BUY,
     CANCEL,
@@ -29,7 +29,6 @@ from test_venue_faults import (
     NO,
     QUIET,
     SELL,
-    VENUES,
     YES,
     E,
     S,
@@ -54,12 +53,6 @@ from polyedge.fixedpoint import SCALE
 from polyedge.metrics import RunResult, Settlement
 from polyedge.types import Intent, Outcome, Venue
 from polyedge.venues.profiles import DEFAULT_RULES, Rule
-
-
-@pytest.fixture(params=VENUES, ids=str)
-def venue(request: pytest.FixtureRequest) -> Venue:
-    return Venue(request.param)
-
 
 # --- a market closing -----------------------------------------------------------------------
 

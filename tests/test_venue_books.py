@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from test_venue_simulator import (
+from venue_world import (
     BUY,
     FOK,
     GTC,
@@ -70,11 +70,6 @@ def liquidity(world: World) -> BookLiquidity:
 
 
 STILL = Script((0, "0.49", "0.51"))
-
-
-@pytest.fixture(params=[Venue.POLYMARKET, Venue.KALSHI], ids=str)
-def venue(request: pytest.FixtureRequest) -> Venue:
-    return Venue(request.param)
 
 
 def test_a_taker_walks_the_book_at_the_makers_prices(venue: Venue) -> None:

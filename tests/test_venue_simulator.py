@@ -11,223 +11,54 @@ from __future__ import annotations
 
 import math
 import random
-import uuid
 from collections import Counter
-from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
 
 import pytest
+from venue_world import (
+    ACK,
+    ACK_US,
+    BUY,
+    CANCEL,
+    FAK,
+    FILL,
+    FOK,
+    GTC,
+    GTD,
+    MS,
+    NO,
+    SEED,
+    SELL,
+    US,
+    YES,
+    E,
+    Ev,
+    S,
+    St,
+    World,
+    assert_no_illegal,
+    assert_rejected,
+    constant_latency,
+    u,
+)
 
 from polyedge.config import (
     FeeConfig,
     LatencyConfig,
-    MarketConfig,
     RateLimit,
     ResponseModel,
-    VenueConfig,
     VenueRules,
 )
-from polyedge.events import EventLog, Row
-from polyedge.fixedpoint import SCALE, to_units
-from polyedge.metrics import RunMetrics
-from polyedge.scheduler import VirtualScheduler
-from polyedge.state import REFUSED, OrderTracker, is_working
+from polyedge.events import Row
+from polyedge.fixedpoint import SCALE
 from polyedge.types import (
-    Intent,
     Market,
-    Order,
-    OrderEvent,
-    OrderState,
     Outcome,
     Side,
-    TimeInForce,
     Venue,
 )
-from polyedge.venues.latency import ConstantLatency, LogNormalLatency
-from polyedge.venues.liquidity import PricePath
+from polyedge.venues.latency import LogNormalLatency
 from polyedge.venues.profiles import Rule
-from polyedge.venues.simulator import VenueSimulator
-
-SEED = 20240607
-US = 1_000  # ns per microsecond
-MS = 1_000_000  # ns per millisecond
-S = 1_000_000_000  # ns per second
-ACK_US, FILL_US, CANCEL_US = 1_000, 500, 2_000  # distinct, so every message time is telling
-ACK, FILL, CANCEL = ACK_US * US, FILL_US * US, CANCEL_US * US
-
-VENUES = [Venue.POLYMARKET, Venue.KALSHI]
-E = OrderEvent
-St = OrderState
-BUY, SELL = Side.BUY, Side.SELL
-YES, NO = Outcome.YES, Outcome.NO
-GTC, GTD, FOK, FAK = TimeInForce.GTC, TimeInForce.GTD, TimeInForce.FOK, TimeInForce.FAK
-
-# Nothing random unless a test asks for it: no random rejects, no later fills.
-QUIET = ResponseModel(reject_rate=0.0, resting_fill_rate=0.0, partial_fill_rate=0.0)
-DEEP = "1000000"  # depth at the touch: any order here fills in full
-
-
-def u(amount: str) -> int:
-    return to_units(amount)
-
-
-def constant_latency(
-    ack_us: float = ACK_US, fill_us: float = FILL_US, cancel_us: float = CANCEL_US
-) -> LatencyConfig:
-    return LatencyConfig(
-        submit_ack=ConstantLatency(value_us=ack_us),
-        fill=ConstantLatency(value_us=fill_us),
-        cancel_ack=ConstantLatency(value_us=cancel_us),
-    )
-
-
-@dataclass(frozen=True)
-class Ev:
-    """One logged event of one order, decoded."""
-
-    event: OrderEvent
-    before: OrderState
-    after: OrderState | int  # REFUSED (-1) for a refused move
-    price: int
-    size: int
-    fee: int
-    reason: str
-    time: int
-
-
-class World:
-    """One venue simulator wired to a tracker, a log and metrics, as engine._Pipeline does."""
-
-    def __init__(
-        self,
-        venue: Venue,
-        *,
-        market: dict[str, Any] | None = None,
-        responses: ResponseModel = QUIET,
-        latency: LatencyConfig | None = None,
-        rate_limit: RateLimit | None = None,
-        seed: int = SEED,
-        paths: dict[str, PricePath] | None = None,
-    ) -> None:
-        self.venue = venue
-        self.scheduler = VirtualScheduler()
-        self.log = EventLog(uuid.UUID(int=seed))
-        self.rows: list[Row] = []
-        self.log.subscribe(self._collect)
-        self.metrics = RunMetrics()
-        codes = sorted(set(VenueRules.default(venue).reject_codes()))
-        self.reasons = {code: number for number, code in enumerate(codes, 1)}
-        self._reason_names = {number: code for code, number in self.reasons.items()}
-        self.tracker = OrderTracker(self.log, self.metrics, self.scheduler, self.reasons)
-        settings: dict[str, Any] = {
-            "fair_price": "0.50",
-            "spread": "0.02",
-            "volatility": "0",
-            "depth": DEEP,
-            "liquidity": "touch",  # the statistical model; books: tests/test_books.py
-        }
-        settings.update(market or {})
-        self.market_config = MarketConfig(venue=venue, market_id=f"m-{venue}", **settings)
-        self.market = self.market_config.market()
-        config = VenueConfig(
-            venue=venue,
-            latency=latency or constant_latency(),
-            responses=responses,
-            rate_limit=rate_limit,
-        )
-        self.simulator = VenueSimulator(
-            config, [(self.market_config, self.market)], seed, self.scheduler, self.tracker, paths
-        )
-        self._next_id = 0
-        self.orders: list[Order] = []
-
-    def _collect(self, *batch: list[Any]) -> None:
-        # The event rows come last, whether a batch is (rows) or (new order rows, rows).
-        self.rows.extend(batch[-1])
-
-    @property
-    def codes(self) -> dict[Rule, str]:
-        return VenueRules.default(self.venue).codes
-
-    def intent(
-        self,
-        side: Side,
-        outcome: Outcome,
-        price: str,
-        size: str,
-        tif: TimeInForce = GTC,
-        *,
-        expires_at: int | None = None,
-        post_only: bool = False,
-        market: Market | None = None,
-    ) -> Intent:
-        self._next_id += 1
-        return Intent(
-            intent_id=self._next_id,
-            market=market or self.market,
-            side=side,
-            outcome=outcome,
-            price=u(price),
-            size=u(size),
-            time_in_force=tif,
-            expires_at=expires_at,
-            post_only=post_only,
-        )
-
-    def send(self, intent: Intent, at: int = 0) -> Order:
-        """Send `intent` as an order at `at` ns, as the lane executor does."""
-        order = Order(intent.intent_id, intent)
-        self.orders.append(order)
-
-        def go() -> None:
-            order.sent_at = self.scheduler.now
-            assert self.tracker.register(order)
-            assert self.tracker.apply(order, E.SUBMIT)
-            self.simulator.submit(order)
-
-        self.scheduler.at(at, go)
-        return order
-
-    def cancel(self, order: Order, at: int) -> None:
-        """Request a cancel of `order` at `at` ns, as the router does (if it is working)."""
-
-        def go() -> None:
-            if not is_working(order):
-                return
-            order.cancel_sent_at = self.scheduler.now
-            assert self.tracker.apply(order, E.CANCEL_REQUEST)
-            self.simulator.cancel(order)
-
-        self.scheduler.at(at, go)
-
-    def run(self) -> None:
-        self.scheduler.run_until(None)
-        self.log.flush()
-
-    def events(self, order: Order) -> list[Ev]:
-        return [
-            Ev(
-                event=E(row[4]),
-                before=St(row[5]),
-                after=row[6] if row[6] == REFUSED else St(row[6]),
-                price=row[7],
-                size=row[8],
-                fee=row[9],
-                reason=self._reason_names.get(row[10], ""),
-                time=row[11],
-            )
-            for row in self.rows
-            if row[1] == order.order_id
-        ]
-
-    def sequence(self, order: Order) -> list[OrderEvent]:
-        return [ev.event for ev in self.events(order)]
-
-
-@pytest.fixture(params=VENUES, ids=str)
-def venue(request: pytest.FixtureRequest) -> Venue:
-    return Venue(request.param)
 
 
 def polymarket_fee(size: int, price: int, rate: str = "0.07") -> int:
@@ -254,28 +85,7 @@ def test_fee_helpers_match_the_worked_examples() -> None:
     assert kalshi_fee(u("1"), u("0.50")) == u("0.02")
 
 
-def assert_no_illegal(world: World) -> None:
-    assert world.metrics.illegal == 0, world.metrics.illegal_examples
-    assert all(row[6] != REFUSED for row in world.rows)
-
-
 # --- venue rules ---------------------------------------------------------------------------
-
-
-def assert_rejected(world: World, order: Order, code: str) -> None:
-    events = world.events(order)
-    assert [ev.event for ev in events] == [E.SUBMIT, E.REJECT]
-    reject = events[1]
-    assert reject.reason == code
-    assert (reject.before, reject.after) == (St.SUBMITTED, St.REJECTED)
-    assert reject.time == ACK  # decided at the venue, one submit-ack latency after sending
-    assert (reject.price, reject.size, reject.fee) == (0, 0, 0)
-    assert order.state is St.REJECTED
-    assert order.filled == 0
-    assert world.metrics.rejects == {world.venue: Counter({code: 1})}
-    assert world.metrics.fills == 0
-    assert world.tracker.in_flight == {}
-    assert_no_illegal(world)
 
 
 @pytest.mark.parametrize(
