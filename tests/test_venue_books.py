@@ -8,12 +8,14 @@ known: it quotes `levels` levels each side of the scripted bid and ask, DEPTH at
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 from venue_world import (
+    ACK,
     BUY,
+    FILL,
     FOK,
     GTC,
     NO,
@@ -22,6 +24,7 @@ from venue_world import (
     World,
     assert_no_illegal,
     assert_rejected,
+    polymarket_fee,
     u,
 )
 
@@ -179,8 +182,6 @@ def test_after_a_tick_change_the_book_takes_prices_on_the_new_tick() -> None:
 
 def _fine(world: World) -> Any:
     """The client's copy of the market after it learnt of the finer tick."""
-    from dataclasses import replace
-
     return replace(world.market, tick_size=u("0.001"))
 
 
@@ -221,3 +222,55 @@ def test_a_price_structure_is_kalshis_and_sets_the_tick() -> None:
         MarketConfig(venue="polymarket", market_id="m", price_structure="deci_cent")
     with pytest.raises(ValueError, match="sets the tick"):
         MarketConfig(venue="kalshi", market_id="m", price_structure="deci_cent", tick_size="0.01")
+
+
+def test_max_cost_caps_a_buy_at_what_its_budget_pays_for() -> None:
+    world = book_world(Venue.KALSHI, STILL)
+    # At the 0.55 limit, 9 contracts cost 4.95 + a 0.16 fee (ceil(0.07 * 9 * 0.55 * 0.45)
+    # cents) = 5.11 <= 5.20; 10 would cost 5.50 before fees. FOK on 9, the rest expires.
+    intent = replace(world.intent(BUY, YES, "0.55", "20", FOK), max_cost=u("5.20"))
+    order = world.send(intent)
+    world.run()
+    assert world.timeline(order) == [
+        (E.SUBMIT, St.SUBMITTED, 0),
+        (E.ACK, St.SUBMITTED, ACK),
+        (E.PARTIAL_FILL, St.PARTIAL_FILL, ACK + FILL),
+        (E.EXPIRE, St.EXPIRED, ACK + FILL),
+    ]
+    assert [(ev.price, ev.size) for ev in world.events(order) if ev.size] == [(u("0.51"), u("9"))]
+
+
+def test_max_cost_too_small_for_one_contract_is_an_unfilled_fok() -> None:
+    world = book_world(Venue.KALSHI, STILL)
+    order = world.send(replace(world.intent(BUY, YES, "0.55", "20", FOK), max_cost=u("0.50")))
+    world.run()
+    assert_rejected(world, order, world.codes[Rule.FOK_UNFILLED])
+
+
+@pytest.mark.parametrize(("side", "tif"), [(SELL, FOK), (BUY, GTC)])
+def test_max_cost_is_for_fok_buys(side: Any, tif: Any) -> None:
+    world = book_world(Venue.KALSHI, STILL)
+    with pytest.raises(ValueError, match="max_cost is for BUY orders and implies FOK"):
+        replace(world.intent(side, YES, "0.55", "20", tif), max_cost=u("5"))
+
+
+@pytest.mark.parametrize(("category", "rate"), [("crypto", "0.07"), ("sports", "0.03")])
+def test_a_polymarket_category_sets_the_taker_rate(category: str, rate: str) -> None:
+    world = book_world(Venue.POLYMARKET, STILL, category=category)
+    order = world.send(world.intent(BUY, YES, "0.51", "10", FOK))
+    world.run()
+    fee = [ev.fee for ev in world.events(order) if ev.size]
+    assert world.market.fees.taker_rate == u(rate)
+    assert fee == [polymarket_fee(u("10"), u("0.51"), rate)]  # worked out with Decimal
+
+
+def test_a_category_is_polymarkets_and_excludes_explicit_fees() -> None:
+    from polyedge.config import MarketConfig
+
+    with pytest.raises(ValueError, match="category is a Polymarket market's"):
+        MarketConfig(venue="kalshi", market_id="m", category="sports")
+    with pytest.raises(ValueError, match="category is a Polymarket market's"):
+        MarketConfig(venue="polymarket", market_id="m", category="astrology")
+    with pytest.raises(ValueError, match="fees or a category"):
+        fees = {"taker_rate": "0.01", "quantum": "0.00001"}
+        MarketConfig(venue="polymarket", market_id="m", category="sports", fees=fees)

@@ -9,10 +9,8 @@ fees are worked out by hand from ../shared/venue-rules.md, never from FeeProfile
 
 from __future__ import annotations
 
-import math
 import random
 from collections import Counter
-from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
 from venue_world import (
@@ -39,6 +37,7 @@ from venue_world import (
     assert_no_illegal,
     assert_rejected,
     constant_latency,
+    taker_fee,
     u,
 )
 
@@ -59,31 +58,6 @@ from polyedge.types import (
 )
 from polyedge.venues.latency import LogNormalLatency
 from polyedge.venues.profiles import Rule
-
-
-def polymarket_fee(size: int, price: int, rate: str = "0.07") -> int:
-    """size * rate * p * (1 - p) USDC, rounded half-even to 0.00001 (venue-rules.md)."""
-    p = Decimal(price) / SCALE
-    fee = Decimal(size) / SCALE * Decimal(rate) * p * (1 - p)
-    return int(fee.quantize(Decimal("0.00001"), rounding=ROUND_HALF_EVEN) * SCALE)
-
-
-def kalshi_fee(size: int, price: int, rate_per_100: int = 7) -> int:
-    """ceil(rate * C * Pc * (100 - Pc) / 10000) cents, in units (venue-rules.md)."""
-    contracts, cents = Decimal(size) / SCALE, Decimal(price) / (SCALE // 100)
-    return math.ceil(rate_per_100 * contracts * cents * (100 - cents) / 10_000) * (SCALE // 100)
-
-
-def taker_fee(venue: Venue, size: int, price: int) -> int:
-    return polymarket_fee(size, price) if venue is Venue.POLYMARKET else kalshi_fee(size, price)
-
-
-def test_fee_helpers_match_the_worked_examples() -> None:
-    # venue-rules.md: 100 at 0.50, rate 0.07 -> $1.75 on both; 1 Kalshi contract -> $0.02.
-    assert polymarket_fee(u("100"), u("0.50")) == u("1.75")
-    assert kalshi_fee(u("100"), u("0.50")) == u("1.75")
-    assert kalshi_fee(u("1"), u("0.50")) == u("0.02")
-
 
 # --- venue rules ---------------------------------------------------------------------------
 

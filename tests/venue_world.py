@@ -8,9 +8,11 @@ so every message time is exact.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from polyedge.config import (
@@ -23,7 +25,7 @@ from polyedge.config import (
     VenueRules,
 )
 from polyedge.events import EventLog, Row
-from polyedge.fixedpoint import to_units
+from polyedge.fixedpoint import SCALE, to_units
 from polyedge.lanes import Lane, VenueExecutor
 from polyedge.metrics import RunMetrics
 from polyedge.scheduler import VirtualScheduler
@@ -249,6 +251,30 @@ class World:
     @property
     def injected(self) -> dict[str, int]:
         return dict(self.simulator.faults)
+
+
+def polymarket_fee(size: int, price: int, rate: str = "0.07") -> int:
+    """size * rate * p * (1 - p) USDC, rounded half-even to 0.00001 (venue-rules.md)."""
+    p = Decimal(price) / SCALE
+    fee = Decimal(size) / SCALE * Decimal(rate) * p * (1 - p)
+    return int(fee.quantize(Decimal("0.00001"), rounding=ROUND_HALF_EVEN) * SCALE)
+
+
+def kalshi_fee(size: int, price: int, rate_per_100: int = 7) -> int:
+    """ceil(rate * C * Pc * (100 - Pc) / 10000) cents, in units (venue-rules.md)."""
+    contracts, cents = Decimal(size) / SCALE, Decimal(price) / (SCALE // 100)
+    return math.ceil(rate_per_100 * contracts * cents * (100 - cents) / 10_000) * (SCALE // 100)
+
+
+def taker_fee(venue: Venue, size: int, price: int) -> int:
+    return polymarket_fee(size, price) if venue is Venue.POLYMARKET else kalshi_fee(size, price)
+
+
+def test_fee_helpers_match_the_worked_examples() -> None:
+    # venue-rules.md: 100 at 0.50, rate 0.07 -> $1.75 on both; 1 Kalshi contract -> $0.02.
+    assert polymarket_fee(u("100"), u("0.50")) == u("1.75")
+    assert kalshi_fee(u("100"), u("0.50")) == u("1.75")
+    assert kalshi_fee(u("1"), u("0.50")) == u("0.02")
 
 
 def assert_no_illegal(world: World) -> None:

@@ -27,7 +27,7 @@ from pydantic import (
 from polyedge.errors import PolyedgeError
 from polyedge.fixedpoint import SCALE, Rounding, to_str, to_units
 from polyedge.types import FeeProfile, Market, Venue
-from polyedge.venues.amounts import KalshiPriceStructure
+from polyedge.venues.amounts import POLYMARKET_TAKER_RATES, KalshiPriceStructure
 from polyedge.venues.latency import Latency, LogNormalLatency
 from polyedge.venues.profiles import DEFAULT_RULES, Rule
 
@@ -115,6 +115,11 @@ class MarketConfig(_Model):
     liquidity: Literal["book", "touch"] = "book"
     book: BookConfig = Field(default_factory=BookConfig)
     tick_changes: list[TickChange] = Field(default_factory=list)
+    category: str | None = Field(
+        default=None,
+        description="a Polymarket market's category (crypto, sports, politics, ...): its "
+        "default taker rate",
+    )
     price_structure: KalshiPriceStructure | None = Field(
         default=None,
         description="Kalshi's price grid: linear_cent, tapered_deci_cent or deci_cent; "
@@ -138,9 +143,14 @@ class MarketConfig(_Model):
             tick_size=self.price_structure.min_tick if self.price_structure else tick,
             min_size=rules.min_size if self.min_size is None else self.min_size,
             size_step=rules.size_step if self.size_step is None else self.size_step,
-            fees=(self.fees or rules.fees).profile(),
+            fees=self._fees(rules).profile(),
             gtd_threshold=rules.gtd_threshold_s * 1_000_000_000,
         )
+
+    def _fees(self, rules: VenueRules) -> FeeConfig:
+        if self.fees is not None or self.category is None:
+            return self.fees or rules.fees
+        return rules.fees.model_copy(update={"taker_rate": POLYMARKET_TAKER_RATES[self.category]})
 
     def ticks(self, market: Market) -> list[int]:
         """Every tick size the market has during the run, the first one first."""
@@ -153,6 +163,13 @@ class MarketConfig(_Model):
         times = [change.at_s for change in self.tick_changes]
         if times != sorted(times):
             raise ValueError("tick_changes must be in time order")
+        if self.category is not None and (
+            self.venue is not Venue.POLYMARKET or self.category not in POLYMARKET_TAKER_RATES
+        ):
+            known = ", ".join(POLYMARKET_TAKER_RATES)
+            raise ValueError(f"category is a Polymarket market's, one of: {known}")
+        if self.category is not None and self.fees is not None:
+            raise ValueError("give fees or a category, not both")
         if self.price_structure is not None and self.venue is not Venue.KALSHI:
             raise ValueError("price_structure is a Kalshi market's; give tick_size elsewhere")
         if self.price_structure is not None and (self.tick_size or self.tick_changes):

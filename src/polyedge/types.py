@@ -189,6 +189,9 @@ class Intent:
     expires_at: int | None = None  # simulated ns, as the venue's field (see Market.gtd_threshold)
     post_only: bool = False
     group_id: int = 0
+    # Kalshi's buy_max_cost: a BUY capped at what this many units pay for, fees included;
+    # fill-or-kill on that size, the rest of the order expires.
+    max_cost: int | None = None
 
     def __post_init__(self) -> None:
         positive_units(self.intent_id, "intent_id")
@@ -205,6 +208,10 @@ class Intent:
             raise InvalidValue("expires_at is required for GTD orders and only for them")
         if self.post_only and self.time_in_force not in (TimeInForce.GTC, TimeInForce.GTD):
             raise InvalidValue(f"post_only needs GTC or GTD, not {self.time_in_force.name}")
+        if self.max_cost is not None:
+            positive_units(self.max_cost, "max_cost")
+            if self.side is not Side.BUY or self.time_in_force is not TimeInForce.FOK:
+                raise InvalidValue("max_cost is for BUY orders and implies FOK: give both")
 
 
 @dataclass(frozen=True, slots=True)

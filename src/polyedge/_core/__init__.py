@@ -2,8 +2,9 @@
 order book.
 
 Each piece is a compiled Cython module (`ring`, `sequence`, `fixed`, `transitions`,
-`book`) with a pure-Python twin (`ring_py`, ...) that behaves identically. The compiled core is used when
-it is built and POLYEDGE_NO_EXTENSIONS is unset (or "0"); COMPILED tells which is loaded.
+`book`) with a pure-Python twin (`ring_py`, ...) that behaves identically. The compiled
+core is used when it is built and POLYEDGE_NO_EXTENSIONS is unset (or "0"); COMPILED
+tells which is loaded.
 """
 
 from __future__ import annotations

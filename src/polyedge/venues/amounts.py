@@ -8,7 +8,7 @@ as arguments, so a run configuration can override any of them.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -28,6 +28,7 @@ __all__ = [
     "KalshiPriceStructure",
     "OrderAmounts",
     "RoundConfig",
+    "affordable_size",
     "kalshi_fee",
     "kalshi_max_cost_count",
     "polymarket_fee",
@@ -277,14 +278,27 @@ def kalshi_max_cost_count(
     Kalshi's buy_max_cost makes the order fill-or-kill, so this is the size to cap it at.
     """
     price = _inside_unit(price)
-    contracts = positive_units(count_units, "count_units") // SCALE
+    return affordable_size(
+        price,
+        positive_units(count_units, "count_units"),
+        max_cost,
+        SCALE,
+        lambda size: kalshi_fee(size, price, multiplier, fee_type, Liquidity.TAKER),
+    )
+
+
+def affordable_size(
+    price: int, size: int, max_cost: int, step: int, fee: Callable[[int], int]
+) -> int:
+    """The largest multiple of `step` up to `size` whose cost at `price` plus `fee(size)`
+    stays within `max_cost` (all units); 0 when not even one step fits."""
     max_cost = _not_negative(max_cost, "max_cost")
 
-    def cost(n: int) -> int:  # grows with n, so the counts that fit are a prefix
-        fee = kalshi_fee(n * SCALE, price, multiplier, fee_type, Liquidity.TAKER)
-        return n * price + fee
+    def cost(steps: int) -> int:  # grows with the size, so the sizes that fit are a prefix
+        filled = steps * step
+        return -(-filled * price // SCALE) + fee(filled)
 
-    return bisect_right(range(1, contracts + 1), max_cost, key=cost) * SCALE
+    return bisect_right(range(1, size // step + 1), max_cost, key=cost) * step
 
 
 # --- shared checks ------------------------------------------------------------------------

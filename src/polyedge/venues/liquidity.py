@@ -139,12 +139,11 @@ class BookLiquidity:
             return SCALE - ask, SCALE - bid
         return bid, ask
 
-    def take(self, order: Order, now: int, all_or_none: bool) -> Taken:
+    def take(self, order: Order, size: int, now: int, all_or_none: bool) -> Taken:
         self._catch_up(now)
         intent = order.intent
         buy, price = _yes_terms(intent)
         limit = price // self._unit
-        size = order.remaining
         if all_or_none and self.book.available(buy, limit, size) < size:
             return []
         fills: list[tuple[int, int, int]] = []
@@ -279,17 +278,16 @@ class TouchLiquidity:
             return SCALE - ask, SCALE - bid
         return bid, ask
 
-    def take(self, order: Order, now: int, all_or_none: bool) -> Taken:
+    def take(self, order: Order, size: int, now: int, all_or_none: bool) -> Taken:
         intent = order.intent
         bid, ask = self.quote(now, intent.outcome)
         buying = intent.side is Side.BUY
         if not (intent.price >= ask if buying else intent.price <= bid):
             return []
         available = (int(self._depth_steps * self._depth.next()) + 1) * self._step
-        size = min(order.remaining, available)
-        if all_or_none and size < order.remaining:
+        if all_or_none and available < size:
             return []
-        return [(ask if buying else bid, size, 0)]
+        return [(ask if buying else bid, min(size, available), 0)]
 
     def rest(self, order: Order, size: int, now: int) -> None:
         responses = self._responses

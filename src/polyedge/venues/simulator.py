@@ -31,6 +31,7 @@ from polyedge.randomness import Draws, component_rng
 from polyedge.scheduler import Scheduler
 from polyedge.state import OrderTracker
 from polyedge.types import Intent, Liquidity, Market, Order, OrderEvent, Outcome, Side, TimeInForce
+from polyedge.venues.amounts import affordable_size
 from polyedge.venues.liquidity import BookLiquidity, PricePath, TouchLiquidity, WalkPath
 from polyedge.venues.profiles import Rule
 
@@ -178,9 +179,11 @@ class VenueSimulator:
             self._send(now, order, OrderEvent.REJECT, reason=self._codes[Rule.MIN_MARKETABLE_BUY])
             return
         tif = intent.time_in_force
-        taken = liquidity.take(order, now, all_or_none=tif is TimeInForce.FOK) if crosses else []
+        wanted = intent.size if intent.max_cost is None else self._affordable(intent, venue_market)
+        fok = tif is TimeInForce.FOK
+        taken = liquidity.take(order, wanted, now, all_or_none=fok) if crosses and wanted else []
         filled = sum(size for _, size, _ in taken)
-        if tif is TimeInForce.FOK and filled < intent.size:
+        if fok and (filled < wanted or not wanted):
             self._send(now, order, OrderEvent.REJECT, reason=self._codes[Rule.FOK_UNFILLED])
             return
         working = _Working(order, intent.size - filled, now)
@@ -194,7 +197,8 @@ class VenueSimulator:
         if not rest:
             del self._open[order.order_id]
             return
-        if tif is TimeInForce.FAK:  # the rest expires, after the fill messages
+        if tif in (TimeInForce.FAK, TimeInForce.FOK):
+            # The rest expires, after the fill messages: FAK's, or what max_cost capped off.
             del self._open[order.order_id]
             self._send(self._after(working, 0), order, OrderEvent.EXPIRE)
             return
@@ -232,6 +236,18 @@ class VenueSimulator:
         if self._chance.next() < self._responses.reject_rate:
             return self._random_codes[int(self._chance.next() * len(self._random_codes))]
         return ""
+
+    @staticmethod
+    def _affordable(intent: Intent, venue_market: _Market) -> int:
+        """How much of a max_cost BUY its budget pays for at its limit, fees included."""
+        market = venue_market.market
+        return affordable_size(
+            intent.price,
+            intent.size,
+            intent.max_cost or 0,
+            market.size_step,
+            lambda size: market.fees.fee(size, intent.price, Liquidity.TAKER),
+        )
 
     def _take_token(self, now: int) -> bool:
         tokens = min(self._capacity, self._tokens + (now - self._refilled_at) * self._refill)
