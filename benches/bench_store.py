@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from polyedge.bench import synthetic_batches
+from polyedge.bench import synthetic_batches, write_pipelined
 from polyedge.config import TestConfig
 from polyedge.engine import DryTestingEngine
 from polyedge.events import event_uuid_int, run_uuid
@@ -39,10 +39,7 @@ def test_sustained_writes(benchmark: Any, kind: str, tmp_path: Path, request: An
     runs = iter(range(1_000))
 
     async def write_all() -> None:
-        run_id = run_uuid(f"bench {next(runs)}".encode())
-        await store.begin_run(run_id, "{}")
-        for batch in batches:
-            await store.write(run_id, batch)
+        await write_pipelined(store, run_uuid(f"bench {next(runs)}".encode()), batches)
 
     loop = asyncio.new_event_loop()
     loop.run_until_complete(store.open())

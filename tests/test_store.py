@@ -17,6 +17,7 @@ from polyedge.engine import DryTestingEngine
 from polyedge.events import OrderRow, Row, event_uuid, run_uuid
 from polyedge.metrics import RunResult
 from polyedge.store import Batch, PostgresStore, SqliteStore, Store, StoreError, open_store
+from polyedge.store.writer import BatchWriter
 
 RUN = run_uuid(b"test-store")
 
@@ -141,6 +142,127 @@ def test_end_run_records_status_and_digest(make_store: Callable[[], Store]) -> N
     assert (record.status, record.digest) == ("completed", "ab" * 32)
 
 
+def test_rows_are_stored_exactly_at_the_edges_of_their_types(
+    make_store: Callable[[], Store],
+) -> None:
+    big, small = 2**63 - 1, 2**15 - 1
+    orders = [
+        (1, big, small, "KXBTC-100K", "buy", "yes", 1, big, "GTC", None, False, 0),
+        (2, -big, -small - 1, "marché-été-市场", "sell", "no", big, 1, "GTD", -big, True, big),
+        (3, 0, 0, "", "", "", 0, 0, "", 0, False, 1),
+    ]
+    events = [  # as wide as the log's rows go (events.ROW)
+        (1, 1, big, 255, 255, 127, 127, big, big, big, small, big),
+        (2, 2, -big, 0, 0, -128, -1, -big, -big, -big, 0, -big - 1),
+        (3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+    ]
+
+    async def work(store: Store) -> Any:
+        await store.begin_run(RUN, "{}")
+        await store.write(RUN, Batch(orders, events))
+        return await store.in_flight(RUN)
+
+    in_flight = use(make_store(), work)
+    assert [f.order for f in in_flight] == orders  # none is finished: all read back
+    store = make_store()
+    if isinstance(store, PostgresStore):
+        stored = asyncio.run(_pg_rows(store, "SELECT * FROM order_events ORDER BY seq"))
+        assert [row[2:] for row in stored] == events
+        assert [row[0] for row in stored] == [event_uuid(RUN, seq) for seq in (1, 2, 3)]
+
+
+def test_a_value_too_big_for_its_column_is_refused(pg_url: str) -> None:
+    batch = Batch([order_row(1)], [(1, 1, 1, 1, 0, 1, 1, 0, 0, 0, 2**15, 0)])  # smallint reason
+
+    async def work(store: Store) -> None:
+        await store.begin_run(RUN, "{}")
+        await store.write(RUN, batch)
+
+    with pytest.raises(OverflowError):
+        use(PostgresStore(pg_url), work)
+    assert count_rows(PostgresStore(pg_url))["orders"] == 0  # the transaction was undone
+
+
+def test_a_batch_commits_only_after_the_one_before(make_store: Callable[[], Store]) -> None:
+    def batch(seq: int) -> Batch:
+        return Batch([order_row(seq)], [event_row(seq, seq, 0, 1)])
+
+    async def work(store: Store) -> tuple[int, int, int]:
+        await store.begin_run(RUN, "{}")
+        first: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        second = asyncio.create_task(store.write(RUN, batch(2), after=first))
+        await asyncio.sleep(0.1)  # the second batch is sent, and waits
+        waiting = (await store.get_run(RUN)).events  # type: ignore[union-attr]
+        await store.write(RUN, batch(1))
+        first.set_result(None)
+        await second
+        written = (await store.get_run(RUN)).events  # type: ignore[union-attr]
+        failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        failed.set_exception(ConnectionError("the batch before was lost"))
+        with pytest.raises(ConnectionError):
+            await store.write(RUN, batch(4), after=failed)
+        return waiting, written, (await store.get_run(RUN)).events  # type: ignore[union-attr]
+
+    assert use(make_store(), work) == (0, 2, 2)
+    assert count_rows(make_store())["order_events"] == 2  # nothing of the refused batch
+
+
+class FlakyStore(SqliteStore):
+    """SQLite that loses the first try of the batch starting at event `fail`, slowly; or
+    every try, with `fail` 0."""
+
+    def __init__(self, path: Path, fail: int) -> None:
+        super().__init__(path)
+        self.fail = fail
+        self.committed: list[int] = []  # the first event of each batch, in commit order
+
+    async def write(
+        self,
+        run_id: uuid.UUID,
+        batch: Batch,
+        merge: bool = False,
+        after: asyncio.Future[None] | None = None,
+    ) -> None:
+        first = int(batch.events["seq"][0])
+        if self.fail == 0 or (first == self.fail and not merge):
+            await asyncio.sleep(0.05)  # the next batch is sent meanwhile
+            raise ConnectionError("connection lost mid-batch")
+        await super().write(run_id, batch, merge, after)
+        self.committed.append(first)
+
+
+def write_through(store: Store, events: int, close_timeout_s: float) -> BatchWriter:
+    """`events` events through a writer into `store`, two a batch; the writer, closed."""
+
+    async def run() -> BatchWriter:
+        async with store:
+            await store.begin_run(RUN, "{}")
+            writer = BatchWriter(store, RUN, batch_rows=2, flush_interval_s=0.01)
+            writer.start()
+            for seq in range(1, events + 1, 2):
+                writer.consume([], [event_row(seq, seq, 0, 1), event_row(seq + 1, seq, 0, 1)])
+                await asyncio.sleep(0.01)
+            await writer.close(close_timeout_s)
+            assert asyncio.all_tasks() == {asyncio.current_task()}  # nothing left running
+            return writer
+
+    return asyncio.run(run())
+
+
+def test_the_writer_commits_batches_in_order_across_a_retry(tmp_path: Path) -> None:
+    store = FlakyStore(tmp_path / "store.sqlite3", fail=3)
+    writer = write_through(store, 10, close_timeout_s=10)
+    assert store.committed == [1, 3, 5, 7, 9]  # 5 was sent while 3 failed, yet waited for it
+    assert writer.stats.retries == 1 and writer.stats.unwritten == 0
+    assert count_rows(SqliteStore(store._path))["order_events"] == 10
+
+
+def test_the_writer_stops_cleanly_when_the_store_stays_down(tmp_path: Path) -> None:
+    writer = write_through(FlakyStore(tmp_path / "store.sqlite3", fail=0), 10, close_timeout_s=0.3)
+    assert writer.stats.retries > 0 and writer.stats.events_written == 0
+    assert writer.stats.unwritten == 10  # still buffered, never dropped silently
+
+
 def run_with(store: Store | None, **config: Any) -> RunResult:
     settings: dict[str, Any] = {"intents": 3_000, "seed": 2} | config
     return asyncio.run(DryTestingEngine(TestConfig(**settings), store=store).run())
@@ -246,6 +368,14 @@ async def _pg_counts(store: Store, tables: tuple[str, ...]) -> dict[str, int]:
         distinct = await connection.fetchval("SELECT count(DISTINCT event_id) FROM order_events")
         assert distinct == counts["order_events"]  # no event twice
         return counts
+    finally:
+        await connection.close()
+
+
+async def _pg_rows(store: Store, query: str) -> list[tuple[Any, ...]]:
+    connection = await asyncpg.connect(store._url)  # type: ignore[attr-defined]
+    try:
+        return [tuple(row) for row in await connection.fetch(query)]
     finally:
         await connection.close()
 

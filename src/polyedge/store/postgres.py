@@ -1,14 +1,15 @@
 """The PostgreSQL store, through an asyncpg pool.
 
-Batches are written with COPY straight into the tables. A batch that may be stored in
-part already (the retry of a write whose outcome is unknown) is merged instead: COPY
-into per-connection staging tables, then INSERT ... ON CONFLICT DO NOTHING on the keys
-(the event UUID), so a row is never duplicated. A
-ConnectionTracker counts the pool's connections opened, closed, failed and in use.
+Batches are written with binary COPY straight into the tables, the payloads built with
+numpy (pgbinary). A batch that may be stored in part already (the retry of a write whose
+outcome is unknown) is merged instead: COPY into per-connection staging tables, then
+INSERT ... ON CONFLICT DO NOTHING on the keys (the event UUID), so a row is never
+duplicated. A ConnectionTracker counts the pool's connections opened, closed, failed and in use.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -17,10 +18,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-from asyncpg.pgproto.pgproto import UUID as PgUUID
 
-from polyedge.events import event_uuid_int
+from polyedge.store import pgbinary
 from polyedge.store.base import (
+    IN_FLIGHT,
     SCHEMA_VERSION,
     Batch,
     ConnectionStats,
@@ -54,14 +55,6 @@ INSERT INTO orders SELECT * FROM staging_orders ON CONFLICT DO NOTHING;
 INSERT INTO order_events SELECT * FROM staging_events ON CONFLICT DO NOTHING;
 INSERT INTO finished_orders SELECT * FROM staging_finished ON CONFLICT DO NOTHING;
 """
-
-
-async def _copy(
-    connection: asyncpg.Connection, rows: tuple[list[Any], ...], tables: tuple[str, ...]
-) -> None:
-    for table, records in zip(tables, rows, strict=True):
-        if records:
-            await connection.copy_records_to_table(table, records=records)
 
 
 def schema_sql() -> str:
@@ -145,7 +138,7 @@ class PostgresStore(Store):
             self._pool = await asyncpg.create_pool(
                 self._url,
                 min_size=1,
-                max_size=2,
+                max_size=IN_FLIGHT,  # a connection for each batch being written
                 timeout=CONNECT_TIMEOUT_S,
                 connect=self._tracker.connect,
                 init=self._prepare,
@@ -200,21 +193,29 @@ class PostgresStore(Store):
             return None
         return RunRecord(run_id, row["config"], row["status"], row["events"], row["digest"])
 
-    async def write(self, run_id: uuid.UUID, batch: Batch, merge: bool = False) -> None:
-        run = PgUUID(run_id.bytes)
-        prefix = event_uuid_int(run_id, 0)
-        rows = (
-            [(run, *row) for row in batch.orders],
-            [(PgUUID((prefix | row[0]).to_bytes(16, "big")), run, *row) for row in batch.events],
-            [(run, order_id, state) for order_id, state in batch.finished()],
+    async def write(
+        self,
+        run_id: uuid.UUID,
+        batch: Batch,
+        merge: bool = False,
+        after: asyncio.Future[None] | None = None,
+    ) -> None:
+        finishing = batch.finishing()
+        payloads = (
+            pgbinary.orders(run_id, batch.orders) if batch.orders else None,
+            pgbinary.events(run_id, batch.events) if len(batch.events) else None,
+            pgbinary.finished(run_id, finishing) if len(finishing) else None,
         )
         async with self._use() as connection, connection.transaction():
-            await _copy(connection, rows, _STAGING_TABLES if merge else _TABLES)
+            tables = _STAGING_TABLES if merge else _TABLES
+            for table, payload in zip(tables, payloads, strict=True):
+                if payload is not None:
+                    await connection.copy_to_table(table, source=payload, format="binary")
             if merge:
                 await connection.execute(_MERGE)
-            await connection.execute(
-                _FOLLOW_UP, run, batch.groups(), batch.events[-1][0] if batch.events else 0
-            )
+            if after is not None:  # the rows are sent; commit them after the batch before
+                await asyncio.shield(after)  # (shielded: cancelling us must not cancel it)
+            await connection.execute(_FOLLOW_UP, run_id, batch.groups(), batch.last)
 
     async def end_run(self, run_id: uuid.UUID, status: RunStatus, digest: str | None) -> None:
         async with self._use() as connection:

@@ -18,8 +18,10 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at timestamptz
 );
 
+-- No foreign key to runs, as in order_events below: its per-row check cost the server more
+-- than storing the row. Every batch's run row exists before the batch is written.
 CREATE TABLE IF NOT EXISTS orders (
-    run_id        uuid NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    run_id        uuid NOT NULL,
     order_id      bigint NOT NULL,         -- the intent id it came from
     lane_seq      bigint NOT NULL,
     venue         smallint NOT NULL,

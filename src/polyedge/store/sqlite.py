@@ -7,6 +7,7 @@ calls run in one worker thread, so the event loop never waits on the disk.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from polyedge.events import event_uuid_int
+from polyedge.events import ROW, event_uuid_int
 from polyedge.store.base import (
     SCHEMA_VERSION,
     Batch,
@@ -147,9 +148,17 @@ class SqliteStore(Store):
         )
         return None if row is None else RunRecord(run_id, row[0], row[1], row[2], row[3])
 
-    async def write(self, run_id: uuid.UUID, batch: Batch, merge: bool = False) -> None:
+    async def write(
+        self,
+        run_id: uuid.UUID,
+        batch: Batch,
+        merge: bool = False,
+        after: asyncio.Future[None] | None = None,
+    ) -> None:
         # INSERT OR IGNORE costs SQLite nothing extra, so every write merges.
         run = run_id.bytes
+        if after is not None:  # one writer thread: nothing to overlap, so simply wait
+            await asyncio.shield(after)
 
         def write(db: sqlite3.Connection) -> None:
             with _transaction(db):
@@ -165,17 +174,22 @@ class SqliteStore(Store):
                     "INSERT OR IGNORE INTO order_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [
                         (event_uuid_int(run_id, row[0]).to_bytes(16, "big"), run, *row)
-                        for row in batch.events
+                        for row in ROW.iter_unpack(batch.events.data)
                     ],
                 )
+                finishing = batch.finishing()
                 db.executemany(
                     "INSERT OR IGNORE INTO finished_orders VALUES (?, ?, ?)",
-                    [(run, order_id, state) for order_id, state in batch.finished()],
+                    zip(
+                        itertools.repeat(run),
+                        finishing["order_id"].tolist(),
+                        finishing["to_state"].tolist(),
+                    ),
                 )
-                if batch.events:
+                if batch.last:
                     db.execute(
                         "UPDATE runs SET events = max(events, ?) WHERE run_id = ?",
-                        (batch.events[-1][0], run),
+                        (batch.last, run),
                     )
 
         await self._call(write)

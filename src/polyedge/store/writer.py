@@ -2,7 +2,9 @@
 
 The event log hands batches of rows to consume(), which only appends them to a bounded
 buffer. A background task writes the buffer out every `batch_rows` events or
-`flush_interval_s` seconds. The engine waits (room()) only while the buffer is full.
+`flush_interval_s` seconds, with up to IN_FLIGHT batches being written at once: the next
+is sent while the one before commits (the store commits them in order). The engine waits
+(room()) only while the buffer, which counts the batches being written, is full.
 A failed write is retried with exponential backoff and jitter; a batch is never dropped:
 past its retry budget it stays buffered, the store is reported degraded, and retries go
 on. Writes are idempotent, so a batch the store half-saw is simply written again.
@@ -16,9 +18,11 @@ import random
 import uuid
 from collections import deque
 
-from polyedge.events import OrderRow, Row
+import numpy as np
+
+from polyedge.events import Row
 from polyedge.state import order_row
-from polyedge.store.base import Batch, Store, WriterStats
+from polyedge.store.base import IN_FLIGHT, Batch, Store, WriterStats
 from polyedge.types import Order
 
 _FIRST_RETRY_S = 0.05
@@ -45,8 +49,9 @@ class BatchWriter:
         self._batch_rows = batch_rows
         self._flush_interval_s = flush_interval_s
         self._retry_budget = retry_budget
-        self._pending: deque[Batch] = deque()
-        self._buffered = 0  # events in _pending
+        self._pending: deque[Batch] = deque()  # not yet being written
+        self._queued = 0  # events in _pending
+        self._buffered = 0  # events in _pending or being written
         self._has_work = asyncio.Event()
         self._has_room = asyncio.Event()
         self._has_room.set()
@@ -68,8 +73,9 @@ class BatchWriter:
             self.stats.skipped += len(events) - len(fresh)
             events = fresh
         self._pending.append(Batch([order_row(order) for order in orders], events))
+        self._queued += len(events)
         self._buffered += len(events)
-        if self._buffered >= self._batch_rows:
+        if self._queued >= self._batch_rows:
             self._has_work.set()
         if self._buffered >= self._max_buffered:
             self._has_room.clear()
@@ -91,42 +97,49 @@ class BatchWriter:
         self.stats.unwritten = self._buffered
 
     async def _run(self) -> None:
-        while True:
-            if self._buffered < self._batch_rows and not self._closing:
-                # Not a full batch yet: wait for one, or for the flush interval.
-                self._has_work.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._has_work.wait(), self._flush_interval_s)
-            if not self._pending:
-                if self._closing:
+        writes: deque[asyncio.Task[None]] = deque()  # oldest first; each commits after the last
+        try:
+            while True:
+                if self._queued < self._batch_rows and not self._closing:
+                    # Not a full batch yet: wait for one, or for the flush interval.
+                    self._has_work.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._has_work.wait(), self._flush_interval_s)
+                while writes and writes[0].done():
+                    writes.popleft()
+                if self._pending:
+                    if len(writes) == IN_FLIGHT:
+                        await writes[0]  # committed: room for the next
+                        writes.popleft()
+                    after = writes[-1] if writes else None
+                    writes.append(asyncio.create_task(self._write(self._take(), after)))
+                elif self._closing:
+                    await asyncio.gather(*writes)
                     return
-                continue
-            batch, taken = self._take()
-            await self._write(batch)
-            for _ in range(taken):
-                self._buffered -= len(self._pending.popleft().events)
-            if self._buffered < self._max_buffered:
-                self._has_room.set()
+        finally:
+            for write in writes:  # cancelled (close() timed out): stop the writes too
+                write.cancel()
+            await asyncio.gather(*writes, return_exceptions=True)
 
-    def _take(self) -> tuple[Batch, int]:
-        """The oldest buffered batches merged, up to batch_rows events; and how many."""
-        orders: list[OrderRow] = []
-        events: list[Row] = []
-        taken = 0
-        for batch in self._pending:
-            if taken and len(events) + len(batch.events) > self._batch_rows:
-                break
-            orders += batch.orders
-            events += batch.events
-            taken += 1
-        return Batch(orders, events), taken
+    def _take(self) -> Batch:
+        """The oldest buffered batches merged, up to batch_rows events (at least one batch)."""
+        taken = [self._pending.popleft()]
+        events = len(taken[0].events)
+        while self._pending and events + len(self._pending[0].events) <= self._batch_rows:
+            taken.append(self._pending.popleft())
+            events += len(taken[-1].events)
+        self._queued -= events
+        return Batch(
+            [row for batch in taken for row in batch.orders],
+            np.concatenate([batch.events for batch in taken]),
+        )
 
-    async def _write(self, batch: Batch) -> None:
+    async def _write(self, batch: Batch, after: asyncio.Task[None] | None) -> None:
         failures = 0
         while True:
             try:
                 # After a failure the store may hold part of the batch: merge it then.
-                await self._store.write(self._run_id, batch, merge=failures > 0)
+                await self._store.write(self._run_id, batch, merge=failures > 0, after=after)
             except Exception as exc:  # any failure: the batch stays, and we try again
                 failures += 1
                 self.stats.retries += 1
@@ -139,4 +152,7 @@ class BatchWriter:
                 continue
             self.stats.batches += 1
             self.stats.events_written += len(batch.events)
+            self._buffered -= len(batch.events)
+            if self._buffered < self._max_buffered:
+                self._has_room.set()
             return
