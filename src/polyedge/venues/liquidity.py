@@ -42,6 +42,11 @@ _NS = 1_000_000_000
 _EVERYTHING = 1 << 62  # a size larger than any book
 
 
+def quoted_depth(config: MarketConfig, market: Market) -> int:
+    """The size quoted at each level: the configured depth in whole size steps (at least one)."""
+    return max(config.depth // market.size_step, 1) * market.size_step
+
+
 class Quote(Protocol):
     """The market's best bid and ask of YES, and the size at each, in units."""
 
@@ -76,7 +81,7 @@ class WalkPath:
     def __init__(self, config: MarketConfig, market: Market, seed: int) -> None:
         self._walk = PriceWalk(config, market, seed)
         self._tick = market.tick_size
-        self._depth = max(config.depth // market.size_step, 1) * market.size_step
+        self._depth = quoted_depth(config, market)
 
     def quote(self, time_ns: int) -> _WalkQuote:
         bid, ask = self._walk.quote(time_ns, Outcome.YES)
@@ -119,7 +124,7 @@ class BookLiquidity:
         self._maker_fill = maker_fill
         self._ladder = config.book.levels
         self._step_size = market.size_step
-        self._depth = max(config.depth // market.size_step, 1) * market.size_step
+        self._depth = quoted_depth(config, market)
         flow_mean = config.book.flow_per_s * STEP_NS / _NS
         flow = component_rng(seed, "book", market.market_id, "flow")
         self._flow = Draws(lambda n: flow.exponential(flow_mean, n).astype(np.int64))
@@ -255,7 +260,7 @@ class TouchLiquidity:
         self.tick = market.tick_size
         self._walk = PriceWalk(config, market, seed)
         self._step = market.size_step
-        self._depth_steps = max(1, config.depth // self._step)
+        self._depth_steps = quoted_depth(config, market) // self._step
         self._responses = responses
         self._scheduler = scheduler
         self._maker_fill = maker_fill

@@ -189,11 +189,10 @@ class VenueSimulator:
         working = _Working(order, intent.size - filled, now)
         self._open[order.order_id] = working
         for price, size, _ in taken:
-            fee = venue_market.market.fees.fee(size, price, Liquidity.TAKER)
-            self._fill_message(working, order, price, size, fee)
+            self._fill_message(working, price, size, Liquidity.TAKER)
         if not self._faults.drop_ack():
             self._send(self._faults.ack_time(now, working.last), order, OrderEvent.ACK)
-        rest = intent.size - filled
+        rest = working.rest
         if not rest:
             del self._open[order.order_id]
             return
@@ -263,17 +262,16 @@ class VenueSimulator:
         working = self._open.get(order_id)
         if working is None:
             return  # cancelled or expired before the market got here
-        order = working.order
         size = min(size, working.rest)
         working.rest -= size
         if not working.rest:
             del self._open[order_id]
-        fee = order.intent.market.fees.fee(size, price, Liquidity.MAKER)
-        self._fill_message(working, order, price, size, fee)
+        self._fill_message(working, price, size, Liquidity.MAKER)
 
-    def _fill_message(
-        self, working: _Working, order: Order, price: int, size: int, fee: int
-    ) -> None:
+    def _fill_message(self, working: _Working, price: int, size: int, side: Liquidity) -> None:
+        """Tell the engine its order traded, with the fee the venue's market charges."""
+        order = working.order
+        fee = self._markets[order.intent.market.market_id].market.fees.fee(size, price, side)
         self._trade_ids += 1
         when = self._after(working, self._fill.next())
         self._send(when, order, OrderEvent.FILL, price, size, fee, trade_id=self._trade_ids)
