@@ -183,6 +183,55 @@ def test_a_value_too_big_for_its_column_is_refused(pg_url: str) -> None:
     assert count_rows(PostgresStore(pg_url))["orders"] == 0  # the transaction was undone
 
 
+def test_the_btree_on_events_by_order_becomes_brin_on_open(pg_url: str) -> None:
+    """Databases made before keep working and lose the btree that slowed their writes."""
+
+    async def indexes() -> dict[str, str]:
+        connection = await asyncpg.connect(pg_url)
+        try:
+            rows = await connection.fetch(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'order_events'"
+            )
+        finally:
+            await connection.close()
+        return {row["indexname"]: row["indexdef"] for row in rows}
+
+    async def old_index() -> None:
+        connection = await asyncpg.connect(pg_url)
+        try:
+            await connection.execute(
+                "DROP INDEX order_events_by_order_range; "
+                "CREATE INDEX order_events_by_order ON order_events (run_id, order_id)"
+            )
+        finally:
+            await connection.close()
+
+    use(PostgresStore(pg_url), lambda s: s.begin_run(RUN, "{}"))
+    asyncio.run(old_index())
+    assert "order_events_by_order" in asyncio.run(indexes())
+    use(PostgresStore(pg_url), lambda s: s.get_run(RUN))  # opening applies the schema
+    found = asyncio.run(indexes())
+    assert "order_events_by_order" not in found
+    assert "USING brin (run_id, order_id)" in found["order_events_by_order_range"]
+
+
+def test_in_flight_events_come_from_the_range_of_their_orders(pg_url: str) -> None:
+    """Orders in flight at both ends of a long run, many finished ones between them."""
+    finished = range(2, 3000)
+    orders = [order_row(order_id) for order_id in range(1, 3001)]
+    events = [event_row(1, 1, 0, 1)]  # SUBMIT: order 1 stays SUBMITTED
+    events += [event_row(order_id, order_id, 4, 3, 2_000_000) for order_id in finished]
+    events += [event_row(3000, 3000, 3, 2, 500_000)]  # a partial fill: PARTIAL_FILL
+
+    async def work(store: Store) -> Any:
+        await store.begin_run(RUN, "{}")
+        await store.write(RUN, Batch(orders, events))
+        return await store.in_flight(RUN)
+
+    in_flight = use(PostgresStore(pg_url), work)
+    assert [(f.order[0], f.state, f.filled) for f in in_flight] == [(1, 1, 0), (3000, 2, 500_000)]
+
+
 def test_a_batch_commits_only_after_the_one_before(make_store: Callable[[], Store]) -> None:
     def batch(seq: int) -> Batch:
         return Batch([order_row(seq)], [event_row(seq, seq, 0, 1)])

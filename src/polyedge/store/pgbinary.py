@@ -40,6 +40,7 @@ _EVENT_COLUMNS: list[tuple[str, npt.DTypeLike]] = [
     (name, _SMALL if name in _SMALLINT else _BIG) for name in EVENTS.names or ()
 ]
 _EVENT = _row([("event_id", [("high", ">u8"), ("low", ">u8")]), ("run_id", "V16"), *_EVENT_COLUMNS])
+_BIGINT_ROW = _row([("value", _BIG)])
 _FINISHED = _row([("run_id", "V16"), ("order_id", _BIG), ("final_state", _SMALL)])
 
 
@@ -70,6 +71,16 @@ def events(run_id: uuid.UUID, logged: Events) -> memoryview:
     for name, _ in _EVENT_COLUMNS:
         out[name] = logged[name]
     return _payload(out.data)
+
+
+def bigints(payload: bytes) -> npt.NDArray[np.int64]:
+    """The values of a one-column bigint COPY payload (no NULLs)."""
+    if not payload.startswith(_SIGNATURE) or not payload.endswith(_TRAILER):
+        raise ValueError("not a binary COPY payload without flags or header extensions")
+    rows = np.frombuffer(payload[len(_SIGNATURE) : -len(_TRAILER)], _BIGINT_ROW)
+    if len(rows) and ((rows["count"] != 1).any() or (rows["value_length"] != 8).any()):
+        raise ValueError("not one non-null bigint column")
+    return rows["value"].astype(np.int64)
 
 
 def finished(run_id: uuid.UUID, finishing: Events) -> memoryview:

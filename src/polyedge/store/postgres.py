@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import numpy as np
+import numpy.typing as npt
 
 from polyedge.store import pgbinary
 from polyedge.store.base import (
@@ -217,6 +219,21 @@ class PostgresStore(Store):
                 await asyncio.shield(after)  # (shielded: cancelling us must not cancel it)
             await connection.execute(_FOLLOW_UP, run_id, batch.groups(), batch.last)
 
+    async def _fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
+        async with self._use() as connection:
+            return await connection.fetch(query, *args)  # type: ignore[no-any-return]
+
+    async def _bigints(self, query: str, *args: object) -> npt.NDArray[np.int64]:
+        """The one bigint column `query` selects, as a numpy array (binary COPY: no records)."""
+        chunks: list[bytes] = []
+
+        async def take(chunk: bytes) -> None:
+            chunks.append(chunk)
+
+        async with self._use() as connection:
+            await connection.copy_from_query(query, *args, output=take, format="binary")
+        return pgbinary.bigints(b"".join(chunks))
+
     async def end_run(self, run_id: uuid.UUID, status: RunStatus, digest: str | None) -> None:
         async with self._use() as connection:
             await connection.execute(
@@ -227,18 +244,35 @@ class PostgresStore(Store):
             )
 
     async def in_flight(self, run_id: uuid.UUID) -> list[InFlight]:
-        async with self._use() as connection:
-            orders = await connection.fetch(
+        # Created minus finished, as two id columns diffed here: an anti-join's plan depends
+        # on statistics that a run just written (what recovery meets) does not have yet.
+        # Queries that do not depend on each other go on the pool's two connections at once.
+        created, finished = await asyncio.gather(
+            self._bigints("SELECT order_id FROM orders WHERE run_id = $1", run_id),
+            self._bigints("SELECT order_id FROM finished_orders WHERE run_id = $1", run_id),
+        )
+        ids = np.setdiff1d(created, finished, assume_unique=True).tolist()
+        if not ids:
+            return []
+        orders, events = await asyncio.gather(
+            self._fetch(
                 "SELECT order_id, lane_seq, venue, market_id, side, outcome, price, size, "
-                "time_in_force, expires_at, post_only, group_id FROM orders o "
-                "WHERE run_id = $1 AND NOT EXISTS (SELECT FROM finished_orders f "
-                "WHERE f.run_id = o.run_id AND f.order_id = o.order_id) ORDER BY order_id",
+                "time_in_force, expires_at, post_only, group_id FROM orders "
+                "WHERE run_id = $1 AND order_id = ANY($2::bigint[]) ORDER BY order_id",
                 run_id,
-            )
-            events = await connection.fetch(
-                "SELECT order_id, event, to_state, size FROM order_events "
-                "WHERE run_id = $1 AND order_id = ANY($2::bigint[]) ORDER BY seq",
+                ids,
+            ),
+            # The run and the id range let the BRIN index skip blocks; "+ 0" keeps the id
+            # list out of the index scan (BRIN tests every id on every block range: 25 s
+            # for 10,000 ids over 5M events) and in a filter, where it is hashed.
+            self._fetch(
+                "SELECT order_id, event, to_state, size FROM order_events WHERE run_id = $1 "
+                "AND order_id BETWEEN $3 AND $4 AND order_id + 0 = ANY($2::bigint[]) "
+                "ORDER BY seq",
                 run_id,
-                [row["order_id"] for row in orders],
-            )
+                ids,
+                ids[0],
+                ids[-1],
+            ),
+        )
         return fold_in_flight([tuple(row) for row in orders], [tuple(row) for row in events])

@@ -72,7 +72,14 @@ CREATE TABLE IF NOT EXISTS order_events (
     reason     smallint NOT NULL,          -- 0, or the reject reason's number in the run
     sim_time   bigint NOT NULL
 );
-CREATE INDEX IF NOT EXISTS order_events_by_order ON order_events (run_id, order_id);
+-- Only recovery looks events up by order: those of the orders still in flight. A BRIN index
+-- (each 32-page block range's least and greatest run and order id) is next to free to keep
+-- up while writing, where the btree it replaces took a quarter of the server's COPY time,
+-- and it still narrows the lookup to the blocks a run's in-flight orders were written in:
+-- events are appended in time order, and an order lives a short while.
+DROP INDEX IF EXISTS order_events_by_order;  -- that btree, in databases made before
+CREATE INDEX IF NOT EXISTS order_events_by_order_range ON order_events
+    USING brin (run_id, order_id) WITH (pages_per_range = 32);
 
 CREATE OR REPLACE VIEW fills AS
     SELECT event_id, run_id, seq, order_id, venue, price, size, fee, sim_time
