@@ -65,6 +65,8 @@ sequence = core_fixture("sequence")
 fixed = core_fixture("fixed")
 transitions = core_fixture("transitions")
 book = core_fixture("book")
+timeline = core_fixture("timeline")
+eventlog = core_fixture("eventlog")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 
 from polyedge.config import TestConfig
 from polyedge.engine import DryTestingEngine
-from polyedge.events import OrderRow, Row, event_uuid, run_uuid
+from polyedge.events import Events, OrderRow, Row, event_uuid, run_uuid
 from polyedge.metrics import RunResult
 from polyedge.store import Batch, PostgresStore, SqliteStore, Store, StoreError, open_store
 from polyedge.store.writer import BatchWriter
@@ -289,7 +289,8 @@ def write_through(store: Store, events: int, close_timeout_s: float) -> BatchWri
             writer = BatchWriter(store, RUN, batch_rows=2, flush_interval_s=0.01)
             writer.start()
             for seq in range(1, events + 1, 2):
-                writer.consume([], [event_row(seq, seq, 0, 1), event_row(seq + 1, seq, 0, 1)])
+                rows = [event_row(seq, seq, 0, 1), event_row(seq + 1, seq, 0, 1)]
+                writer.consume([], Batch([], rows).events)  # packed, as the log hands them
                 await asyncio.sleep(0.01)
             await writer.close(close_timeout_s)
             assert asyncio.all_tasks() == {asyncio.current_task()}  # nothing left running
@@ -467,10 +468,10 @@ def capture_rows(config: TestConfig, limit: int) -> tuple[list[OrderRow], list[R
     events: list[Row] = []
     pipeline = _Pipeline(config, VirtualScheduler())
 
-    def keep(new_orders: list[Any], new_events: list[Row]) -> None:
+    def keep(new_orders: list[Any], new_events: Events) -> None:
         if len(events) < limit:
             orders.extend(order_row(order) for order in new_orders)
-            events.extend(new_events)
+            events.extend(new_events.tolist())
 
     pipeline.log.subscribe(keep)
     asyncio.run(DryTestingEngine(config)._run_virtual(pipeline, None, _no_wait))

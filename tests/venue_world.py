@@ -24,7 +24,7 @@ from polyedge.config import (
     VenueConfig,
     VenueRules,
 )
-from polyedge.events import EventLog, Row
+from polyedge.events import EventLog, Events, Row
 from polyedge.fixedpoint import SCALE, to_units
 from polyedge.lanes import Lane, VenueExecutor
 from polyedge.metrics import RunMetrics
@@ -161,8 +161,8 @@ class World:
         self._next_id = 0
         self.orders: list[Order] = []
 
-    def _collect(self, *batch: list[Any]) -> None:
-        self.rows.extend(batch[-1])
+    def _collect(self, orders: list[Order], events: Events) -> None:
+        self.rows.extend(events.tolist())  # the packed rows as tuples of ints
 
     @property
     def codes(self) -> dict[Rule, str]:

@@ -1,31 +1,37 @@
-"""The event log: every order event, in order, with a deterministic UUID and a digest.
+"""Events: the run's log (the core's EventLog), and the ids of runs and events.
 
-Each event is a fixed-layout row of integers: sequence, order id, lane sequence, venue,
-event, from-state, to-state (-1 when refused), price, size, fee, reason and simulated
-time. Rows are packed little-endian and fed to a running BLAKE2b digest in batches and
-handed to subscribers (the store) together with the orders created since the last
-batch; the log keeps none of them, so memory stays flat. Same config and seed ->
-same rows -> same digest and the same UUIDs.
+Every event is logged in order as a fixed-layout row (ROW, or EVENTS as a numpy dtype;
+see the core's eventlog) that feeds the run's digest and reaches subscribers (the store)
+in batches; its UUID comes from the run's id and its sequence number. Same config and
+seed -> same rows -> same digest and the same UUIDs.
 """
 
 from __future__ import annotations
 
 import hashlib
-import struct
 import uuid
-from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from polyedge.types import Order
+from polyedge._core import EventLog
+from polyedge._core.eventlog_py import EVENTS, ROW, Consumer, Events
 
-ROW = struct.Struct("<qqqBBbbqqqHq")
+# An event row as a tuple of ROW's fields (how tests and benchmarks write rows by hand).
 Row = tuple[int, int, int, int, int, int, int, int, int, int, int, int]
 # order id, lane seq, venue, market id, side, outcome, price, size, time in force,
 # expires at (or None), post only, group id
 OrderRow = tuple[int, int, int, str, str, str, int, int, str, int | None, bool, int]
-Consumer = Callable[[list["Order"], list[Row]], None]
-FLUSH_ROWS = 4096
+
+__all__ = [
+    "EVENTS",
+    "ROW",
+    "Consumer",
+    "EventLog",
+    "Events",
+    "OrderRow",
+    "Row",
+    "event_uuid",
+    "event_uuid_int",
+    "run_uuid",
+]
 
 _VERSION_8 = 0x8 << 76  # RFC 9562 version bits, in the UUID's 128-bit integer
 _VARIANT = 0b10 << 62  # RFC 9562 variant bits
@@ -50,82 +56,3 @@ def event_uuid_int(run_id: uuid.UUID, sequence: int) -> int:
 
 def event_uuid(run_id: uuid.UUID, sequence: int) -> uuid.UUID:
     return uuid.UUID(int=event_uuid_int(run_id, sequence))
-
-
-class EventLog:
-    __slots__ = ("_checks", "_digest", "_orders", "_rows", "_subscribers", "count", "run_id")
-
-    def __init__(self, run_id: uuid.UUID) -> None:
-        self.run_id = run_id
-        self.count = 0
-        self._rows: list[Row] = []
-        self._orders: list[Order] = []
-        self._digest = hashlib.blake2b(run_id.bytes, digest_size=32)
-        self._subscribers: list[Consumer] = []
-        self._checks: dict[int, Callable[[], None]] = {}
-
-    def subscribe(self, consumer: Consumer) -> None:
-        """Have `consumer` receive, batch by batch, the orders created and the event rows."""
-        self._subscribers.append(consumer)
-
-    def at_count(self, count: int, check: Callable[[], None]) -> None:
-        """Run `check` right after event `count` is logged (and flushed)."""
-        self._checks[count] = check
-
-    def order(self, order: Order) -> None:
-        """Note a new order; it reaches subscribers (if any) with the next batch of events."""
-        if self._subscribers:
-            self._orders.append(order)
-
-    def append(
-        self,
-        order_id: int,
-        lane_seq: int,
-        venue: int,
-        event: int,
-        from_state: int,
-        to_state: int,
-        price: int,
-        size: int,
-        fee: int,
-        reason: int,
-        time: int,
-    ) -> int:
-        """Record one event; returns its sequence number (from 1)."""
-        self.count += 1
-        self._rows.append(
-            (
-                self.count,
-                order_id,
-                lane_seq,
-                venue,
-                event,
-                from_state,
-                to_state,
-                price,
-                size,
-                fee,
-                reason,
-                time,
-            )
-        )
-        if len(self._rows) >= FLUSH_ROWS:
-            self.flush()
-        if self._checks and self.count in self._checks:
-            self.flush()
-            self._checks.pop(self.count)()
-        return self.count
-
-    def flush(self) -> None:
-        rows, self._rows = self._rows, []
-        orders, self._orders = self._orders, []
-        if rows:
-            self._digest.update(b"".join([ROW.pack(*row) for row in rows]))
-        if rows or orders:
-            for consumer in self._subscribers:
-                consumer(orders, rows)
-
-    def digest(self) -> str:
-        """The hex digest of every event so far."""
-        self.flush()
-        return self._digest.hexdigest()

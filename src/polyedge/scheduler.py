@@ -1,9 +1,10 @@
 """When things happen: every engine and venue action is scheduled here, in time order.
 
-`VirtualScheduler` keeps a heap keyed by simulated nanoseconds and jumps from one action
-to the next, so simulated latency costs no wall time and the run is deterministic (equal
-times keep the order they were scheduled in). `RealtimeScheduler` runs the same heap at
-real offsets from the asyncio loop, to exercise the code under real concurrency.
+`VirtualScheduler` is the core's Timeline: a heap keyed by simulated nanoseconds that
+jumps from one action to the next, so simulated latency costs no wall time and the run
+is deterministic (equal times keep the order they were scheduled in). `RealtimeScheduler`
+runs the same heap at real offsets from the asyncio loop, to exercise the code under real
+concurrency.
 
 Background actions (a market's clock) run in time order like the others but do not keep
 a run alive: draining stops when only background actions are left.
@@ -12,12 +13,11 @@ a run alive: draining stops when only background actions are left.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import time
-from collections.abc import Callable
 from typing import Any, Protocol
 
-Action = Callable[..., object]
+from polyedge._core import Timeline
+from polyedge._core.timeline_py import Action
 
 
 class Scheduler(Protocol):
@@ -35,55 +35,8 @@ class Scheduler(Protocol):
         ...
 
 
-class VirtualScheduler:
-    __slots__ = ("_background", "_counter", "_heap", "now", "paused")
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[int, int, Action, tuple[Any, ...], bool]] = []
-        self._counter = 0  # breaks ties between equal times: first scheduled, first run
-        self._background = 0  # background actions in the heap
-        self.now = 0
-        self.paused = False  # set by an action: stop, so asyncio tasks can react first
-
-    def next_due(self) -> int | None:
-        """When the earliest scheduled action is due, or None when nothing is."""
-        return self._heap[0][0] if self._heap else None
-
-    @property
-    def busy(self) -> bool:
-        """Whether anything but background actions is scheduled."""
-        return len(self._heap) > self._background
-
-    def at(self, when: int, action: Action, *args: Any) -> None:
-        self._counter += 1
-        if when < self.now:
-            when = self.now
-        heapq.heappush(self._heap, (when, self._counter, action, args, False))
-
-    def at_background(self, when: int, action: Action, *args: Any) -> None:
-        self._counter += 1
-        self._background += 1
-        heapq.heappush(self._heap, (max(when, self.now), self._counter, action, args, True))
-
-    def run_until(self, limit: int | None = None) -> bool:
-        """Run every action due up to `limit` ns (when None: until only background actions
-        are left), in time order.
-
-        Returns False, early, when an action set `paused` (time stays at that action).
-        """
-        heap, pop = self._heap, heapq.heappop
-        while heap and (heap[0][0] <= limit if limit is not None else self.busy):
-            when, _, action, args, background = pop(heap)
-            if background:
-                self._background -= 1
-            self.now = when
-            action(*args)
-            if self.paused:
-                self.paused = False
-                return False
-        if limit is not None and limit > self.now:
-            self.now = limit
-        return True
+# Virtual time: the core's timeline, run to completion as fast as the actions go.
+VirtualScheduler = Timeline
 
 
 class RealtimeScheduler:

@@ -1,10 +1,10 @@
 """The hot core: ring queue, sequence counter, fixed-point arithmetic, transition table,
-order book.
+order book, timeline, event log.
 
 Each piece is a compiled Cython module (`ring`, `sequence`, `fixed`, `transitions`,
-`book`) with a pure-Python twin (`ring_py`, ...) that behaves identically. The compiled
-core is used when it is built and POLYEDGE_NO_EXTENSIONS is unset (or "0"); COMPILED
-tells which is loaded.
+`book`, `timeline`, `eventlog`) with a pure-Python twin (`ring_py`, ...) that behaves identically.
+The compiled core is used when it is built and POLYEDGE_NO_EXTENSIONS is unset (or "0");
+COMPILED tells which is loaded.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from polyedge._core.definitions import (
     Rounding,
 )
 
-MODULES = ("book", "fixed", "ring", "sequence", "transitions")
+MODULES = ("book", "eventlog", "fixed", "ring", "sequence", "timeline", "transitions")
 NO_EXTENSIONS = os.environ.get("POLYEDGE_NO_EXTENSIONS", "") not in ("", "0")
 
 
@@ -47,15 +47,19 @@ COMPILED = not NO_EXTENSIONS and extensions_built()
 
 if TYPE_CHECKING or COMPILED:
     from polyedge._core.book import OrderBook
+    from polyedge._core.eventlog import EventLog
     from polyedge._core.fixed import add, div, mul, mul_div, sub
     from polyedge._core.ring import RingQueue
     from polyedge._core.sequence import Sequence
+    from polyedge._core.timeline import Timeline
     from polyedge._core.transitions import apply, try_apply
 else:
     from polyedge._core.book_py import OrderBook
+    from polyedge._core.eventlog_py import EventLog
     from polyedge._core.fixed_py import add, div, mul, mul_div, sub
     from polyedge._core.ring_py import RingQueue
     from polyedge._core.sequence_py import Sequence
+    from polyedge._core.timeline_py import Timeline
     from polyedge._core.transitions_py import apply, try_apply
 
 __all__ = [
@@ -64,12 +68,14 @@ __all__ = [
     "NO_EXTENSIONS",
     "TERMINAL_STATES",
     "TRANSITIONS",
+    "EventLog",
     "OrderBook",
     "OrderEvent",
     "OrderState",
     "RingQueue",
     "Rounding",
     "Sequence",
+    "Timeline",
     "add",
     "apply",
     "div",

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from typing import Literal, Self
 
 import numpy as np
-import numpy.typing as npt
 
 from polyedge._core import TERMINAL_STATES
 from polyedge.errors import PolyedgeError
-from polyedge.events import ROW, OrderRow, Row
+from polyedge.events import EVENTS, ROW, Events, OrderRow, Row
 
 SCHEMA_VERSION = "1"
 RunStatus = Literal["running", "completed", "interrupted"]
@@ -33,27 +32,6 @@ IN_FLIGHT = 2
 
 class StoreError(PolyedgeError):
     """The store cannot be used (unreachable, refused, wrong schema); the message says why."""
-
-
-# An event row as the log packs it (events.ROW), field by field.
-_EVENT_FIELDS = [
-    "seq",
-    "order_id",
-    "lane_seq",
-    "venue",
-    "event",
-    "from_state",
-    "to_state",
-    "price",
-    "size",
-    "fee",
-    "reason",
-    "sim_time",
-]
-EVENTS = np.dtype(
-    [(name, ROW.format[0] + code) for name, code in zip(_EVENT_FIELDS, ROW.format[1:], strict=True)]
-)
-Events = npt.NDArray[np.void]  # of EVENTS
 
 
 class Batch:

@@ -16,8 +16,7 @@ import uuid
 import numpy as np
 import numpy.typing as npt
 
-from polyedge.events import OrderRow, event_uuid_int
-from polyedge.store.base import EVENTS, Events
+from polyedge.events import EVENTS, Events, OrderRow, event_uuid_int
 
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # then flags and header extension: zero
 _TRAILER = b"\xff\xff"

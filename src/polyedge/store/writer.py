@@ -20,7 +20,7 @@ from collections import deque
 
 import numpy as np
 
-from polyedge.events import Row
+from polyedge.events import Events
 from polyedge.state import order_row
 from polyedge.store.base import IN_FLIGHT, Batch, Store, WriterStats
 from polyedge.types import Order
@@ -63,14 +63,13 @@ class BatchWriter:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="polyedge-batch-writer")
 
-    def consume(self, orders: list[Order], events: list[Row]) -> None:
+    def consume(self, orders: list[Order], events: Events) -> None:
         """Take a batch from the event log (called synchronously; never blocks)."""
-        if events and events[-1][0] <= self._skip_through:
-            self.stats.skipped += len(events)
-            return  # a replayed prefix: orders and events are stored already
-        if events and events[0][0] <= self._skip_through:
-            fresh = [row for row in events if row[0] > self._skip_through]
+        if len(events) and events["seq"][0] <= self._skip_through:
+            fresh = events[events["seq"] > self._skip_through]
             self.stats.skipped += len(events) - len(fresh)
+            if not len(fresh):
+                return  # a replayed prefix: orders and events are stored already
             events = fresh
         self._pending.append(Batch([order_row(order) for order in orders], events))
         self._queued += len(events)

@@ -1,0 +1,107 @@
+# cython: freethreading_compatible = True
+"""EventLog: every order event of a run, packed, digested and handed on in batches (see
+eventlog_py.py for the contract).
+
+Rows are written as C structs straight into the batch's buffer, laid out byte for byte as
+the twin's struct packs them, so both feed the digest and the subscribers the same bytes.
+The log belongs to one engine thread; it takes no lock.
+"""
+
+import hashlib
+import sys
+
+cimport cython
+from cpython.bytearray cimport PyByteArray_AS_STRING
+from cpython.bytes cimport PyBytes_FromStringAndSize
+
+from polyedge._core.eventlog_py import FLUSH_ROWS, ROW, handed, row_error
+
+if sizeof(Row) != ROW.size or sys.byteorder != "little":
+    raise ImportError("the compiled event log needs a little-endian machine")  # the twin works
+
+
+@cython.final
+cdef class EventLog:
+    """The events of one run, in order; a digest of them; batches for the subscribers."""
+
+    def __init__(self, run_id):
+        self.run_id = run_id
+        self.count = 0
+        self._rows = bytearray(FLUSH_ROWS * sizeof(Row))
+        self._used = 0
+        self._orders = []
+        self._digest = hashlib.blake2b(run_id.bytes, digest_size=32)
+        self._subscribers = []
+        self._checks = {}
+
+    def subscribe(self, consumer):
+        """Have `consumer` receive, batch by batch, the orders created and the event rows."""
+        self._subscribers.append(consumer)
+
+    def at_count(self, count, check):
+        """Run `check` right after event `count` is logged (and flushed)."""
+        self._checks[count] = check
+
+    def order(self, order):
+        """Note a new order; it reaches subscribers (if any) with the next batch of events."""
+        if self._subscribers:
+            self._orders.append(order)
+
+    cpdef int64_t append(
+        self,
+        int64_t order_id,
+        int64_t lane_seq,
+        int64_t venue,
+        int64_t event,
+        int64_t from_state,
+        int64_t to_state,
+        int64_t price,
+        int64_t size,
+        int64_t fee,
+        int64_t reason,
+        int64_t time,
+    ) except -1:
+        """Record one event; returns its sequence number (from 1). OverflowError, and
+        nothing recorded, when a field does not fit its column."""
+        if not (
+            0 <= venue <= 0xFF
+            and 0 <= event <= 0xFF
+            and -0x80 <= from_state <= 0x7F
+            and -0x80 <= to_state <= 0x7F
+            and 0 <= reason <= 0xFFFF
+        ):
+            raise row_error((self.count + 1, order_id, lane_seq, venue, event, from_state,
+                             to_state, price, size, fee, reason, time))
+        cdef Row *row = (<Row *>PyByteArray_AS_STRING(self._rows)) + self._used
+        self.count += 1
+        row.seq = self.count
+        row.order_id = order_id
+        row.lane_seq = lane_seq
+        row.venue = <uint8_t>venue
+        row.event = <uint8_t>event
+        row.from_state = <int8_t>from_state
+        row.to_state = <int8_t>to_state
+        row.price = price
+        row.size = size
+        row.fee = fee
+        row.reason = <uint16_t>reason
+        row.time = time
+        self._used += 1
+        if self._used == FLUSH_ROWS:
+            self.flush()
+        if self._checks and self.count in self._checks:
+            self.flush()
+            self._checks.pop(self.count)()
+        return self.count
+
+    cpdef flush(self):
+        """Digest the rows logged since the last flush and hand them on."""
+        rows = PyBytes_FromStringAndSize(PyByteArray_AS_STRING(self._rows), self._used * sizeof(Row))
+        self._used = 0
+        orders, self._orders = self._orders, []
+        handed(self._digest, self._subscribers, orders, rows)
+
+    def digest(self):
+        """The hex digest of every event so far."""
+        self.flush()
+        return self._digest.hexdigest()

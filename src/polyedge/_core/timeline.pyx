@@ -1,0 +1,169 @@
+# cython: freethreading_compatible = True
+"""Timeline: a run's actions in simulated-time order (see timeline_py.py for the contract).
+
+The heap holds plain C records (time, scheduling order, slot); the actions and their
+argument tuples wait in two lists at their slot, where the garbage collector sees them.
+So scheduling costs no tuple of its own and no comparison of Python objects, and the
+loop that runs the actions is C. Heap changes lock the timeline on free-threaded Python
+(a no-op with the GIL); actions run outside the lock, and may schedule more.
+"""
+
+cimport cython
+from libc.stdint cimport int64_t
+from cpython.long cimport PyLong_CheckExact
+from libc.stdlib cimport free, malloc, realloc
+
+from polyedge._core.timeline_py import checked_time
+
+cdef enum:
+    FIRST_CAPACITY = 1024  # entries; doubled when full
+
+
+cdef inline int64_t _time(object when) except? -1:
+    if PyLong_CheckExact(when):
+        return when  # OverflowError past 64 bits
+    return checked_time(when)  # numpy ints; TypeError for floats and the like
+
+
+cdef inline bint _before(const Due *a, const Due *b) noexcept:
+    return a.when < b.when or (a.when == b.when and a.order < b.order)
+
+
+@cython.final
+cdef class Timeline:
+    """Actions due at simulated times in ns, run in time order (ties: first scheduled)."""
+
+    def __cinit__(self):
+        self._heap = <Due *>malloc(FIRST_CAPACITY * sizeof(Due))
+        self._free = <Py_ssize_t *>malloc(FIRST_CAPACITY * sizeof(Py_ssize_t))
+        if self._heap == NULL or self._free == NULL:
+            raise MemoryError()  # __dealloc__ frees what was allocated
+        self._capacity = FIRST_CAPACITY
+        self._actions = []
+        self._args = []
+
+    def __dealloc__(self):
+        free(self._heap)
+        free(self._free)
+
+    def __len__(self):
+        return self._size
+
+    def next_due(self):
+        """When the earliest scheduled action is due, or None when nothing is."""
+        return self._heap[0].when if self._size else None
+
+    @property
+    def busy(self):
+        """Whether anything but background actions is scheduled."""
+        return self._size > self._background
+
+    def at(self, when, action, *args):
+        """Run `action(*args)` at `when` ns (at the current time, if that is past)."""
+        self._push(_time(when), action, args, False)
+
+    def at_background(self, when, action, *args):
+        """Like at(), but not keeping the run alive when nothing else is scheduled."""
+        self._push(_time(when), action, args, True)
+
+    cdef int _push(self, int64_t when, object action, tuple args, bint background) except -1:
+        cdef Py_ssize_t slot, i, parent
+        cdef Due due
+        with cython.critical_section(self):
+            if self._size == self._capacity:
+                self._grow()
+            if self._free_count:
+                self._free_count -= 1
+                slot = self._free[self._free_count]
+                self._actions[slot] = action
+                self._args[slot] = args
+            else:
+                slot = len(self._actions)
+                self._actions.append(action)
+                self._args.append(args)
+            self._counter += 1
+            due = Due(when if when > self.now else self.now, self._counter, slot, background)
+            if background:
+                self._background += 1
+            i = self._size
+            self._size += 1
+            while i > 0:  # sift up
+                parent = (i - 1) >> 1
+                if not _before(&due, &self._heap[parent]):
+                    break
+                self._heap[i] = self._heap[parent]
+                i = parent
+            self._heap[i] = due
+        return 0
+
+    cdef int _grow(self) except -1:
+        cdef Py_ssize_t capacity = self._capacity * 2
+        cdef Due *heap = <Due *>realloc(self._heap, capacity * sizeof(Due))
+        if heap == NULL:
+            raise MemoryError()
+        self._heap = heap
+        cdef Py_ssize_t *free_slots = <Py_ssize_t *>realloc(
+            self._free, capacity * sizeof(Py_ssize_t)
+        )
+        if free_slots == NULL:
+            raise MemoryError()
+        self._free = free_slots
+        self._capacity = capacity
+        return 0
+
+    cdef Due _pop(self) noexcept:
+        """Take the earliest entry off the heap (which must not be empty)."""
+        cdef Due first = self._heap[0]
+        cdef Due last
+        cdef Py_ssize_t i = 0, child
+        self._size -= 1
+        if self._size:
+            last = self._heap[self._size]
+            while True:  # sift the last entry down from the root
+                child = 2 * i + 1
+                if child >= self._size:
+                    break
+                if child + 1 < self._size and _before(&self._heap[child + 1], &self._heap[child]):
+                    child += 1
+                if not _before(&self._heap[child], &last):
+                    break
+                self._heap[i] = self._heap[child]
+                i = child
+            self._heap[i] = last
+        if first.background:
+            self._background -= 1
+        self._free[self._free_count] = first.slot
+        self._free_count += 1
+        return first
+
+    def run_until(self, limit=None):
+        """Run every action due up to `limit` ns (when None: until only background actions
+        are left), in time order; then the time is `limit` (if later).
+
+        Returns False, early, when an action set `paused` (time stays at that action).
+        An action's exception propagates; the actions after it stay scheduled.
+        """
+        cdef bint bounded = limit is not None
+        cdef int64_t until = _time(limit) if bounded else 0
+        cdef Due due
+        cdef object action
+        cdef tuple args
+        while True:
+            with cython.critical_section(self):
+                if not self._size or (
+                    self._heap[0].when > until if bounded else self._size <= self._background
+                ):
+                    break
+                due = self._pop()
+                action = self._actions[due.slot]
+                args = self._args[due.slot]
+                self._actions[due.slot] = None  # the lists hold nothing that has run
+                self._args[due.slot] = None
+                self.now = due.when
+            action(*args)
+            if self.paused:
+                self.paused = False
+                return False
+        if bounded and until > self.now:
+            self.now = until
+        return True

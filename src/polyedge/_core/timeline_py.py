@@ -1,0 +1,88 @@
+"""Timeline: a run's actions in simulated-time order (pure-Python twin of timeline.pyx).
+
+Each action is a callable with its arguments, due at a time in nanoseconds. run_until()
+jumps from one to the next, so simulated latency costs no wall time; actions due at the
+same time run in the order they were scheduled, so a run is deterministic. An action
+scheduled in the past runs at the current time.
+
+Background actions (a market's clock) run in order like the others but do not keep a run
+alive: run_until(None) stops when only background actions are left.
+"""
+
+from __future__ import annotations
+
+import heapq
+import operator
+from collections.abc import Callable
+from typing import Any, SupportsIndex
+
+Action = Callable[..., object]
+_NS_MAX = (1 << 63) - 1
+
+
+def checked_time(when: SupportsIndex) -> int:
+    """A time in ns as an int that fits 64 bits (the compiled heap's key); no floats."""
+    ns = operator.index(when)
+    if not -_NS_MAX - 1 <= ns <= _NS_MAX:
+        raise OverflowError(f"time {ns} ns does not fit 64 bits")
+    return ns
+
+
+class Timeline:
+    __slots__ = ("_background", "_counter", "_heap", "now", "paused")
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, Action, tuple[Any, ...], bool]] = []
+        self._counter = 0  # breaks ties between equal times: first scheduled, first run
+        self._background = 0  # background actions in the heap
+        self.now = 0  # ns: the time of the action running, or the last limit reached
+        self.paused = False  # set by an action: stop, so asyncio tasks can react first
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def next_due(self) -> int | None:
+        """When the earliest scheduled action is due, or None when nothing is."""
+        return self._heap[0][0] if self._heap else None
+
+    @property
+    def busy(self) -> bool:
+        """Whether anything but background actions is scheduled."""
+        return len(self._heap) > self._background
+
+    def at(self, when: int, action: Action, *args: Any) -> None:
+        """Run `action(*args)` at `when` ns (at the current time, if that is past)."""
+        self._push(when, action, args, False)
+
+    def at_background(self, when: int, action: Action, *args: Any) -> None:
+        """Like at(), but not keeping the run alive when nothing else is scheduled."""
+        self._background += 1
+        self._push(when, action, args, True)
+
+    def _push(self, when: int, action: Action, args: tuple[Any, ...], background: bool) -> None:
+        when = max(checked_time(when), self.now)
+        self._counter += 1
+        heapq.heappush(self._heap, (when, self._counter, action, args, background))
+
+    def run_until(self, limit: int | None = None) -> bool:
+        """Run every action due up to `limit` ns (when None: until only background actions
+        are left), in time order; then the time is `limit` (if later).
+
+        Returns False, early, when an action set `paused` (time stays at that action).
+        An action's exception propagates; the actions after it stay scheduled.
+        """
+        if limit is not None:
+            checked_time(limit)
+        heap, pop = self._heap, heapq.heappop
+        while heap and (heap[0][0] <= limit if limit is not None else self.busy):
+            when, _, action, args, background = pop(heap)
+            if background:
+                self._background -= 1
+            self.now = when
+            action(*args)
+            if self.paused:
+                self.paused = False
+                return False
+        if limit is not None and limit > self.now:
+            self.now = limit
+        return True
