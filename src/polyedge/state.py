@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Protocol
 
+from polyedge._core import TERMINAL_STATES
 from polyedge.errors import IllegalTransition, InvalidValue
 from polyedge.events import EventLog, OrderRow
 from polyedge.metrics import IllegalTransitionRecord, RunMetrics
@@ -39,6 +40,7 @@ _NO_GROUPS = _NoGroups()
 REFUSED = -1  # the to-state logged for a refused move
 _EXAMPLES = 100  # refused moves kept in full for the report
 _LATENCY_KIND = {OrderEvent.ACK: "submit_ack", OrderEvent.CANCEL_ACK: "cancel_ack"}
+_STATE_NAMES = {state: state.name for state in OrderState}  # Enum.name is slow on a hot path
 
 
 class OrderTracker:
@@ -128,14 +130,15 @@ class OrderTracker:
         elif event in _LATENCY_KIND:
             start = order.sent_at if event is OrderEvent.ACK else order.cancel_sent_at
             metrics.histogram(venue, _LATENCY_KIND[event]).record(now - start)
-        if order.intent.group_id:
+        terminal = order.state in TERMINAL_STATES
+        if intent.group_id:
             if size:
                 self.groups.filled(order, price, size, fee)
-            if order.is_terminal:
+            if terminal:
                 self.groups.order_ended(order)
-        if order.is_terminal:
+        if terminal:
             del self.in_flight[order.order_id]
-            metrics.final_states[order.state.name] += 1
+            metrics.final_states[_STATE_NAMES[order.state]] += 1
         self._log.append(
             order.order_id,
             order.lane_seq,
