@@ -418,6 +418,7 @@ def test_venue_rules_override_from_toml_keeps_every_other_default(tmp_path: Path
         ('codes = { Tick = "x" }', "venues.0.rules.codes.Tick"),  # no such rule
         ('codes = { tick = "" }', "venues.0.rules.codes.tick"),
         ('codes = "oops"', "venues.0.rules.codes"),
+        ('self_trade_prevention = "both"', "venues.0.rules.self_trade_prevention"),
     ],
 )
 def test_a_bad_rule_code_override_is_a_config_error_naming_the_field(

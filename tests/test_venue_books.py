@@ -28,6 +28,7 @@ from venue_world import (
     u,
 )
 
+from polyedge.config import VenueRules
 from polyedge.types import OrderEvent, OrderState, Venue
 from polyedge.venues.liquidity import BookLiquidity
 from polyedge.venues.prices import STEP_NS
@@ -55,9 +56,16 @@ class Script:
         return [quote for at, quote in self._quotes if at <= time_ns][-1]
 
 
-def book_world(venue: Venue, script: Script, flow: str = "0", **market: Any) -> World:
+def book_world(
+    venue: Venue,
+    script: Script,
+    flow: str = "0",
+    rules: dict[str, Any] | None = None,
+    **market: Any,
+) -> World:
     settings = {"liquidity": "book", "book": {"levels": 3, "flow_per_s": flow}, **market}
-    return World(venue, market=settings, paths={f"m-{venue}": script})
+    venue_rules = VenueRules.model_validate(VenueRules.merged(venue, rules or {}))
+    return World(venue, market=settings, paths={f"m-{venue}": script}, rules=venue_rules)
 
 
 def run_for(world: World, seconds: int) -> None:
@@ -145,6 +153,73 @@ def test_yes_and_no_orders_meet_in_one_book(venue: Venue) -> None:
     assert [(ev.price, ev.size) for ev in world.events(bid) if ev.size] == [(u("0.50"), u("10"))]
     assert [(ev.price, ev.size) for ev in world.events(no) if ev.size] == [(u("0.50"), u("10"))]
     assert bid.state is St.FILLED and no.state is St.FILLED
+
+
+def self_trade_world(venue: Venue, mode: str) -> tuple[World, Any]:
+    """Our bid of 10 rests at 0.49, behind the synthetic 10 there (bids: 0.49, 0.48, 0.47)."""
+    world = book_world(venue, STILL, rules={"self_trade_prevention": mode})
+    bid = world.send(world.intent(BUY, YES, "0.49", "10", GTC))
+    return world, bid
+
+
+def fills_of(world: World, order: Any) -> list[tuple[int, int]]:
+    return [(ev.price, ev.size) for ev in world.events(order) if ev.size]
+
+
+def test_taker_at_cross_stops_an_order_at_our_own_and_cancels_its_rest(venue: Venue) -> None:
+    world, bid = self_trade_world(venue, "taker_at_cross")
+    sell = world.send(world.intent(SELL, YES, "0.47", "25", GTC), at=S)
+    world.run()
+    # It takes the synthetic 10 ahead of our bid; the venue cancels the other 15.
+    assert fills_of(world, sell) == [(u("0.49"), u("10"))]
+    assert world.events(sell)[-1].event is E.VENUE_CANCEL and sell.state is St.CANCELLED
+    assert fills_of(world, bid) == [] and bid.state is St.SUBMITTED
+    assert liquidity(world).book.remaining(bid.order_id) == u("10")
+    assert_no_illegal(world)
+
+
+def test_taker_at_cross_rejects_a_fok_that_would_meet_our_own(venue: Venue) -> None:
+    world, _ = self_trade_world(venue, "taker_at_cross")
+    fok = world.send(world.intent(SELL, YES, "0.47", "15", FOK))  # arrives after our bid
+    world.run()
+    assert [(ev.event, ev.reason) for ev in world.events(fok)] == [
+        (E.SUBMIT, ""),
+        (E.REJECT, world.codes[Rule.FOK_UNFILLED]),
+    ]
+    assert liquidity(world).book.available(False, 1, u("1000")) == u("40")  # nothing taken
+
+
+def test_maker_mode_cancels_our_resting_order_and_the_new_one_trades_on(venue: Venue) -> None:
+    world, bid = self_trade_world(venue, "maker")
+    sell = world.send(world.intent(SELL, YES, "0.47", "25", GTC), at=S)
+    world.run()
+    assert world.events(bid)[-1].event is E.VENUE_CANCEL and bid.state is St.CANCELLED
+    assert bid.order_id not in liquidity(world).book
+    assert fills_of(world, sell) == [
+        (u("0.49"), u("10")),
+        (u("0.48"), u("10")),
+        (u("0.47"), u("5")),
+    ]
+    assert sell.state is St.FILLED
+    assert_no_illegal(world)
+
+
+@pytest.mark.parametrize("mode", ["taker_at_cross", "maker"])
+def test_orders_of_ours_out_of_the_way_are_left_alone(venue: Venue, mode: str) -> None:
+    world, bid = self_trade_world(venue, mode)
+    other = world.send(world.intent(BUY, YES, "0.45", "10", GTC))  # same side as the taker
+    buy = world.send(world.intent(BUY, YES, "0.52", "15", GTC), at=S)  # lifts the asks only
+    world.run()
+    assert fills_of(world, buy) == [(u("0.51"), u("10")), (u("0.52"), u("5"))]
+    assert bid.state is St.SUBMITTED and other.state is St.SUBMITTED
+
+
+def test_without_prevention_our_orders_trade_with_each_other(venue: Venue) -> None:
+    world, bid = self_trade_world(venue, "none")
+    sell = world.send(world.intent(SELL, YES, "0.47", "25", GTC), at=S)
+    world.run()
+    assert fills_of(world, bid) == [(u("0.49"), u("10"))]
+    assert sum(size for _, size in fills_of(world, sell)) == u("25")
 
 
 def test_a_no_quote_mirrors_the_yes_book(venue: Venue) -> None:

@@ -232,6 +232,10 @@ class VenueRules(_Model):
     gtd_threshold_s: int = Field(ge=0, description="a GTD expiry must be this far ahead")
     codes: dict[Rule, Annotated[str, Field(min_length=1)]]
     random_reject_codes: tuple[Annotated[str, Field(min_length=1)], ...] = Field(min_length=1)
+    self_trade_prevention: Literal["none", "taker_at_cross", "maker"] = Field(
+        description="an order meeting one of ours resting in the book (book liquidity): none "
+        "trades with it; taker_at_cross cancels the new order's rest there; maker cancels ours"
+    )
 
     @classmethod
     def default(cls, venue: Venue) -> VenueRules:

@@ -130,7 +130,10 @@ class BookLiquidity:
         self._flow = Draws(lambda n: flow.exponential(flow_mean, n).astype(np.int64))
         self._synthetic_ids = -1  # the other traders' orders have negative ids
         self._synthetic: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})
-        self._mine: dict[int, bool] = {}  # our resting order id -> is it a NO order?
+        # Our resting orders: id -> (a NO order?, a YES-terms bid?, its level); and by side
+        # (bids, asks) and level, in time order: whom a taker would meet first.
+        self._mine: dict[int, tuple[bool, bool, int]] = {}
+        self._own_levels: tuple[dict[int, dict[int, None]], dict[int, dict[int, None]]] = ({}, {})
         self._step = -1
         self._ticking = False
 
@@ -162,17 +165,47 @@ class BookLiquidity:
                 self._maker_traded(maker, yes_price, filled)
         return taken
 
+    def self_trades(self, order: Order, now: int) -> tuple[int, list[int]]:
+        """What `order` could take before it meets one of our own resting orders, and the
+        ids of ours it would trade with (best first), for self-trade prevention."""
+        self._catch_up(now)
+        buy, price = _yes_terms(order.intent)
+        limit = price // self._unit
+        book = self.book
+        levels = self._own_levels[1 if buy else 0]  # a buyer meets our asks, a seller our bids
+        crossed = sorted(
+            (level for level in levels if (level <= limit if buy else level >= limit)),
+            reverse=not buy,
+        )
+        if not crossed:
+            return _EVERYTHING, []
+        ours = [order_id for level in crossed for order_id in levels[level]]
+        better = crossed[0] - 1 if buy else crossed[0] + 1  # the levels before our first one
+        room = book.available(buy, better, _EVERYTHING) if 0 < better < book.levels else 0
+        return room + book.queue_ahead(ours[0]), ours
+
     def rest(self, order: Order, size: int, now: int) -> None:
         buy, price = _yes_terms(order.intent)
-        self.book.add(order.order_id, buy, price // self._unit, size)
-        self._mine[order.order_id] = order.intent.outcome is Outcome.NO
+        level = price // self._unit
+        self.book.add(order.order_id, buy, level, size)
+        self._mine[order.order_id] = (order.intent.outcome is Outcome.NO, buy, level)
+        self._own_levels[0 if buy else 1].setdefault(level, {})[order.order_id] = None
         if not self._ticking:
             self._ticking = True
             self._scheduler.at_background(self._next_step(now), self._tick)
 
     def remove(self, order_id: int) -> None:
-        if self._mine.pop(order_id, None) is not None:
+        if order_id in self._mine:
+            self._forget(order_id)
             self.book.cancel(order_id)
+
+    def _forget(self, order_id: int) -> None:
+        """Ours no longer rests (cancelled, or filled entirely)."""
+        _, buy, level = self._mine.pop(order_id)
+        levels = self._own_levels[0 if buy else 1]
+        del levels[level][order_id]
+        if not levels[level]:
+            del levels[level]
 
     # --- the market moving -----------------------------------------------------------------
 
@@ -239,9 +272,9 @@ class BookLiquidity:
             ladder[level] = live
 
     def _maker_traded(self, order_id: int, yes_price: int, size: int) -> None:
-        no = self._mine[order_id]
+        no = self._mine[order_id][0]
         if order_id not in self.book:
-            del self._mine[order_id]
+            self._forget(order_id)
         self._maker_fill(order_id, SCALE - yes_price if no else yes_price, size)
 
 
@@ -309,6 +342,9 @@ class TouchLiquidity:
             when += self._wait.next()
             share = steps // parts + (1 if part < steps % parts else 0)
             self._scheduler.at(when, self._maker_fill, order.order_id, price, share * self._step)
+
+    def self_trades(self, order: Order, now: int) -> tuple[int, list[int]]:
+        return _EVERYTHING, []  # no book: our orders never meet each other
 
     def remove(self, order_id: int) -> None:
         return None  # its scheduled fills find it gone

@@ -63,6 +63,7 @@ DEFAULT_RULES: dict[Venue, dict[str, Any]] = {
             Rule.UNKNOWN_ORDER: "ORDER_NOT_FOUND",  # (unverified)
         },
         "random_reject_codes": ["INVALID_ORDER_NOT_ENOUGH_BALANCE", "MARKET_NOT_READY"],
+        "self_trade_prevention": "none",  # (unverified: none documented)
     },
     Venue.KALSHI: {
         "tick_size": "0.01",
@@ -87,5 +88,8 @@ DEFAULT_RULES: dict[Venue, dict[str, Any]] = {
             Rule.UNKNOWN_ORDER: "not_found",
         },
         "random_reject_codes": ["insufficient_balance", "market_closed"],  # (unverified)
+        # Per order on Kalshi (self_trade_prevention_type: taker_at_cross | maker); the
+        # default when an order names none is not documented: off unless configured.
+        "self_trade_prevention": "none",
     },
 }

@@ -79,6 +79,7 @@ class VenueSimulator:
         self._codes = rules.codes
         self._min_marketable_buy = rules.min_marketable_buy
         self._random_codes = rules.random_reject_codes
+        self._self_trade = rules.self_trade_prevention
         self._responses = config.responses
         self._scheduler = scheduler
         self._deliver = tracker.apply
@@ -181,9 +182,22 @@ class VenueSimulator:
         tif = intent.time_in_force
         wanted = intent.size if intent.max_cost is None else self._affordable(intent, venue_market)
         fok = tif is TimeInForce.FOK
-        taken = liquidity.take(order, wanted, now, all_or_none=fok) if crosses and wanted else []
+        stopped = False  # self-trade prevention stopped it short of an order of ours
+        if crosses and self._self_trade != "none":
+            room, ours = liquidity.self_trades(order, now)
+            if ours and self._self_trade == "maker":
+                for order_id in ours:  # ours resting in its way are cancelled, it trades on
+                    self._venue_cancel(self._open[order_id], venue_market)
+            elif ours and room < wanted:
+                step = venue_market.market.size_step
+                wanted, stopped = room // step * step, True
+        taken = (
+            liquidity.take(order, wanted, now, all_or_none=fok)
+            if crosses and wanted and not (fok and stopped)
+            else []
+        )
         filled = sum(size for _, size, _ in taken)
-        if fok and (filled < wanted or not wanted):
+        if fok and (filled < wanted or not wanted or stopped):
             self._send(now, order, OrderEvent.REJECT, reason=self._codes[Rule.FOK_UNFILLED])
             return
         working = _Working(order, intent.size - filled, now)
@@ -195,6 +209,9 @@ class VenueSimulator:
         rest = working.rest
         if not rest:
             del self._open[order.order_id]
+            return
+        if stopped:  # the venue cancels what is left of it at the cross with our own
+            self._venue_cancel(working, venue_market)
             return
         if tif in (TimeInForce.FAK, TimeInForce.FOK):
             # The rest expires, after the fill messages: FAK's, or what max_cost capped off.
@@ -330,14 +347,9 @@ class VenueSimulator:
         venue_market = self._markets[market_id]
         venue_market.open = False
         now = self._scheduler.now
-        for order_id, working in list(self._open.items()):
-            order = working.order
-            if order.intent.market.market_id == market_id:
-                del self._open[order_id]
-                venue_market.liquidity.remove(order_id)
-                self._send(
-                    self._after(working, self._cancel.next()), order, OrderEvent.VENUE_CANCEL
-                )
+        for working in list(self._open.values()):
+            if working.order.intent.market.market_id == market_id:
+                self._venue_cancel(working, venue_market)
         resolution = venue_market.config.resolution
         if resolution is None or self._resolve is None:
             return
@@ -348,6 +360,13 @@ class VenueSimulator:
         else:
             winner = None if resolution == "void" else Outcome(resolution)
         self._resolve(market_id, winner)
+
+    def _venue_cancel(self, working: _Working, venue_market: _Market) -> None:
+        """The venue cancels a working order of its own accord."""
+        order = working.order
+        del self._open[order.order_id]
+        venue_market.liquidity.remove(order.order_id)
+        self._send(self._after(working, self._cancel.next()), order, OrderEvent.VENUE_CANCEL)
 
     # --- messages to the engine -------------------------------------------------------------
 
