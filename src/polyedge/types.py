@@ -118,6 +118,8 @@ class FeeProfile:
     def fee(self, size: int, price: int, liquidity: Liquidity) -> int:
         """The fee in units for `size` units traded at `price`."""
         rate = self.taker_rate if liquidity is Liquidity.TAKER else self.maker_rate
+        if not rate:
+            return 0  # makers, on most venues: no need for the exact arithmetic below
         variance = (price * (SCALE - price)) ** self.exponent
         exact_denominator = SCALE ** (1 + 2 * self.exponent)
         steps = round_div(size * rate * variance, exact_denominator * self.quantum, self.rounding)
