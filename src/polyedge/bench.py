@@ -158,7 +158,7 @@ def routing(sizes: Sizes) -> Measurement:
     def stdlib_equivalent() -> None:
         counter, table, lane = itertools.count(1), {}, deque[Order]()
         for intent in state["intents"]:
-            order = Order(intent.intent_id, intent, lane_seq=next(counter))
+            order = Order(intent.intent_id, intent, next(counter))
             table[order.order_id] = order
             lane.append(order)
 

@@ -81,7 +81,7 @@ class OrderRouter:
         if intent.intent_id in self._tracker.in_flight:
             self._metrics.intents_refused[DUPLICATE_INTENT] += 1
             return None
-        order = Order(intent.intent_id, intent, lane_seq=lane.sequence.next(), sent_at=time)
+        order = Order(intent.intent_id, intent, lane.sequence.next(), time)  # lane seq, sent at
         self._tracker.register(order)
         if not lane.queue.try_push(order):  # full, and the policy is to reject
             self._scheduler.at(
