@@ -204,6 +204,16 @@ def test_maker_mode_cancels_our_resting_order_and_the_new_one_trades_on(venue: V
     assert_no_illegal(world)
 
 
+def test_self_trade_prevention_sees_our_no_orders_in_the_yes_book(venue: Venue) -> None:
+    world = book_world(venue, STILL, rules={"self_trade_prevention": "taker_at_cross"})
+    no_bid = world.send(world.intent(BUY, NO, "0.49", "10", GTC))  # SELL YES at 0.51: an ask
+    buy = world.send(world.intent(BUY, YES, "0.52", "25", GTC), at=S)
+    world.run()
+    # The synthetic 10 at 0.51 is ahead of ours there: the buy takes it and stops.
+    assert fills_of(world, buy) == [(u("0.51"), u("10"))] and buy.state is St.CANCELLED
+    assert no_bid.state is St.SUBMITTED and fills_of(world, no_bid) == []
+
+
 @pytest.mark.parametrize("mode", ["taker_at_cross", "maker"])
 def test_orders_of_ours_out_of_the_way_are_left_alone(venue: Venue, mode: str) -> None:
     world, bid = self_trade_world(venue, mode)
