@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import threading
 import weakref
 from types import ModuleType
 from typing import Any
@@ -183,3 +184,23 @@ def test_matches_a_brute_force_model(
         (line.at_background if background else line.at)(when, act, i)
     line.run_until(limit)
     assert ran == _reference(plan, limit)
+
+
+def test_threads_scheduling_at_once_lose_nothing(timeline: ModuleType, switch_often: None) -> None:
+    """One engine thread owns a timeline, but sharing one must not lose or mix actions."""
+    line = timeline.Timeline()
+    ran: list[tuple[int, int]] = []
+    per_thread = 2_000
+
+    def schedule(thread: int) -> None:
+        for i in range(per_thread):
+            line.at(i, ran.append, (thread, i))
+
+    threads = [threading.Thread(target=schedule, args=(t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    line.run_until()
+    assert sorted(ran) == [(t, i) for t in range(4) for i in range(per_thread)]
+    assert [i for _, i in ran] == sorted(i for _, i in ran)  # in time order

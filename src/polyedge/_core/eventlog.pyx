@@ -4,7 +4,10 @@ eventlog_py.py for the contract).
 
 Rows are written as C structs straight into the batch's buffer, laid out byte for byte as
 the twin's struct packs them, so both feed the digest and the subscribers the same bytes.
-The log belongs to one engine thread; it takes no lock.
+
+The log belongs to one engine thread. Shared across threads on free-threaded Python it
+stays memory-safe (rows may be lost, never written outside the buffer): the buffer is
+written only inside a critical section that calls no Python API.
 """
 
 import hashlib
@@ -72,32 +75,46 @@ cdef class EventLog:
         ):
             raise row_error((self.count + 1, order_id, lane_seq, venue, event, from_state,
                              to_state, price, size, fee, reason, time))
-        cdef Row *row = (<Row *>PyByteArray_AS_STRING(self._rows)) + self._used
-        self.count += 1
-        row.seq = self.count
-        row.order_id = order_id
-        row.lane_seq = lane_seq
-        row.venue = <uint8_t>venue
-        row.event = <uint8_t>event
-        row.from_state = <int8_t>from_state
-        row.to_state = <int8_t>to_state
-        row.price = price
-        row.size = size
-        row.fee = fee
-        row.reason = <uint16_t>reason
-        row.time = time
-        self._used += 1
-        if self._used == FLUSH_ROWS:
+        cdef Row *row
+        cdef int64_t seq = 0
+        cdef bint full = False
+        with cython.critical_section(self):
+            if self._used < FLUSH_ROWS:  # always, unless threads share the log
+                row = (<Row *>PyByteArray_AS_STRING(self._rows)) + self._used
+                self.count += 1
+                seq = self.count
+                row.seq = seq
+                row.order_id = order_id
+                row.lane_seq = lane_seq
+                row.venue = <uint8_t>venue
+                row.event = <uint8_t>event
+                row.from_state = <int8_t>from_state
+                row.to_state = <int8_t>to_state
+                row.price = price
+                row.size = size
+                row.fee = fee
+                row.reason = <uint16_t>reason
+                row.time = time
+                self._used += 1
+                full = self._used == FLUSH_ROWS
+        if not seq:
+            raise RuntimeError("the event log is full: two threads are appending to it")
+        if full:
             self.flush()
-        if self._checks and self.count in self._checks:
+        if self._checks and seq in self._checks:
             self.flush()
-            self._checks.pop(self.count)()
-        return self.count
+            self._checks.pop(seq)()
+        return seq
 
     cpdef flush(self):
         """Digest the rows logged since the last flush and hand them on."""
-        rows = PyBytes_FromStringAndSize(PyByteArray_AS_STRING(self._rows), self._used * sizeof(Row))
-        self._used = 0
+        cdef Py_ssize_t used
+        with cython.critical_section(self):
+            used = self._used
+            self._used = 0
+        # Copied after the section: allocating may run other code. Rows appended meanwhile
+        # by another thread would be lost, but nothing is written outside the buffer.
+        rows = PyBytes_FromStringAndSize(PyByteArray_AS_STRING(self._rows), used * sizeof(Row))
         orders, self._orders = self._orders, []
         handed(self._digest, self._subscribers, orders, rows)
 

@@ -10,15 +10,18 @@ cdef class Timeline:
     cdef public int64_t now
     cdef public bint paused
     cdef Due *_heap  # a binary min-heap on (when, order)
-    cdef Py_ssize_t *_free  # slots no action holds
     cdef Py_ssize_t _size
     cdef Py_ssize_t _capacity
+    cdef Py_ssize_t *_free  # slots no action holds
     cdef Py_ssize_t _free_count
+    cdef Py_ssize_t _free_capacity
+    cdef Py_ssize_t _slots  # slots ever handed out
     cdef Py_ssize_t _background
     cdef int64_t _counter
     cdef list _actions  # slot -> action, or None
     cdef list _args  # slot -> the action's arguments, or None
 
-    cdef int _grow(self) except -1
     cdef int _push(self, int64_t when, object action, tuple args, bint background) except -1
+    cdef Py_ssize_t _take_slot(self) noexcept
+    cdef int _release_slot(self, Py_ssize_t slot) except -1
     cdef Due _pop(self) noexcept

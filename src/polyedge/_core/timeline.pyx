@@ -4,19 +4,23 @@
 The heap holds plain C records (time, scheduling order, slot); the actions and their
 argument tuples wait in two lists at their slot, where the garbage collector sees them.
 So scheduling costs no tuple of its own and no comparison of Python objects, and the
-loop that runs the actions is C. Heap changes lock the timeline on free-threaded Python
-(a no-op with the GIL); actions run outside the lock, and may schedule more.
+loop that runs the actions is C.
+
+One engine thread owns a timeline. Shared across threads on free-threaded Python it
+stays memory-safe: the C state changes only inside critical sections that call no
+Python API (which could suspend them), and each slot's list entries belong to the one
+caller holding that slot. Actions run outside any lock, and may schedule more.
 """
 
 cimport cython
-from libc.stdint cimport int64_t
 from cpython.long cimport PyLong_CheckExact
+from libc.stdint cimport int64_t
 from libc.stdlib cimport free, malloc, realloc
 
 from polyedge._core.timeline_py import checked_time
 
 cdef enum:
-    FIRST_CAPACITY = 1024  # entries; doubled when full
+    FIRST_CAPACITY = 1024  # heap entries and free slots; each doubled when full
 
 
 cdef inline int64_t _time(object when) except? -1:
@@ -29,6 +33,14 @@ cdef inline bint _before(const Due *a, const Due *b) noexcept:
     return a.when < b.when or (a.when == b.when and a.order < b.order)
 
 
+cdef void *_doubled(void *array, Py_ssize_t *capacity, size_t item) noexcept:
+    """`array` with room for twice `capacity` items (updated), or NULL (then unchanged)."""
+    cdef void *grown = realloc(array, 2 * capacity[0] * item)
+    if grown != NULL:
+        capacity[0] *= 2
+    return grown
+
+
 @cython.final
 cdef class Timeline:
     """Actions due at simulated times in ns, run in time order (ties: first scheduled)."""
@@ -39,6 +51,7 @@ cdef class Timeline:
         if self._heap == NULL or self._free == NULL:
             raise MemoryError()  # __dealloc__ frees what was allocated
         self._capacity = FIRST_CAPACITY
+        self._free_capacity = FIRST_CAPACITY
         self._actions = []
         self._args = []
 
@@ -51,7 +64,13 @@ cdef class Timeline:
 
     def next_due(self):
         """When the earliest scheduled action is due, or None when nothing is."""
-        return self._heap[0].when if self._size else None
+        cdef int64_t when = 0
+        cdef bint any_due
+        with cython.critical_section(self):
+            any_due = self._size > 0
+            if any_due:
+                when = self._heap[0].when
+        return when if any_due else None
 
     @property
     def busy(self):
@@ -67,20 +86,21 @@ cdef class Timeline:
         self._push(_time(when), action, args, True)
 
     cdef int _push(self, int64_t when, object action, tuple args, bint background) except -1:
-        cdef Py_ssize_t slot, i, parent
+        cdef Py_ssize_t slot = self._take_slot()
+        while len(self._actions) <= slot:  # a new slot: the lists grow to reach it
+            self._actions.append(None)
+            self._args.append(None)
+        self._actions[slot] = action
+        self._args[slot] = args
         cdef Due due
+        cdef Py_ssize_t i, parent
+        cdef Due *heap
         with cython.critical_section(self):
             if self._size == self._capacity:
-                self._grow()
-            if self._free_count:
-                self._free_count -= 1
-                slot = self._free[self._free_count]
-                self._actions[slot] = action
-                self._args[slot] = args
-            else:
-                slot = len(self._actions)
-                self._actions.append(action)
-                self._args.append(args)
+                heap = <Due *>_doubled(self._heap, &self._capacity, sizeof(Due))
+                if heap == NULL:
+                    raise MemoryError()
+                self._heap = heap
             self._counter += 1
             due = Due(when if when > self.now else self.now, self._counter, slot, background)
             if background:
@@ -96,19 +116,31 @@ cdef class Timeline:
             self._heap[i] = due
         return 0
 
-    cdef int _grow(self) except -1:
-        cdef Py_ssize_t capacity = self._capacity * 2
-        cdef Due *heap = <Due *>realloc(self._heap, capacity * sizeof(Due))
-        if heap == NULL:
-            raise MemoryError()
-        self._heap = heap
-        cdef Py_ssize_t *free_slots = <Py_ssize_t *>realloc(
-            self._free, capacity * sizeof(Py_ssize_t)
-        )
-        if free_slots == NULL:
-            raise MemoryError()
-        self._free = free_slots
-        self._capacity = capacity
+    cdef Py_ssize_t _take_slot(self) noexcept:
+        """A slot for a new action: a free one, or the next never used."""
+        cdef Py_ssize_t slot
+        with cython.critical_section(self):
+            if self._free_count:
+                self._free_count -= 1
+                slot = self._free[self._free_count]
+            else:
+                slot = self._slots
+                self._slots += 1
+        return slot
+
+    cdef int _release_slot(self, Py_ssize_t slot) except -1:
+        """Give back a slot whose list entries are cleared."""
+        cdef Py_ssize_t *free_slots
+        with cython.critical_section(self):
+            if self._free_count == self._free_capacity:
+                free_slots = <Py_ssize_t *>_doubled(
+                    self._free, &self._free_capacity, sizeof(Py_ssize_t)
+                )
+                if free_slots == NULL:
+                    raise MemoryError()
+                self._free = free_slots
+            self._free[self._free_count] = slot
+            self._free_count += 1
         return 0
 
     cdef Due _pop(self) noexcept:
@@ -132,8 +164,6 @@ cdef class Timeline:
             self._heap[i] = last
         if first.background:
             self._background -= 1
-        self._free[self._free_count] = first.slot
-        self._free_count += 1
         return first
 
     def run_until(self, limit=None):
@@ -155,11 +185,12 @@ cdef class Timeline:
                 ):
                     break
                 due = self._pop()
-                action = self._actions[due.slot]
-                args = self._args[due.slot]
-                self._actions[due.slot] = None  # the lists hold nothing that has run
-                self._args[due.slot] = None
                 self.now = due.when
+            action = self._actions[due.slot]
+            args = self._args[due.slot]
+            self._actions[due.slot] = None  # the lists hold nothing that has run
+            self._args[due.slot] = None
+            self._release_slot(due.slot)
             action(*args)
             if self.paused:
                 self.paused = False
