@@ -108,8 +108,12 @@ def test_bad_times_are_refused(timeline: ModuleType, when: Any, error: type) -> 
     with pytest.raises(error):
         line.at(when, print)
     with pytest.raises(error):
+        line.at_background(when, print)
+    with pytest.raises(error):
         line.run_until(when)
     assert len(line) == 0
+    line.at(0, print)
+    assert line.busy  # a refused background action is not counted as one
 
 
 def test_many_actions_grow_the_heap_and_release_what_ran(timeline: ModuleType) -> None:

@@ -56,12 +56,12 @@ class Timeline:
 
     def at_background(self, when: int, action: Action, *args: Any) -> None:
         """Like at(), but not keeping the run alive when nothing else is scheduled."""
-        self._background += 1
         self._push(when, action, args, True)
 
     def _push(self, when: int, action: Action, args: tuple[Any, ...], background: bool) -> None:
         when = max(checked_time(when), self.now)
         self._counter += 1
+        self._background += background
         heapq.heappush(self._heap, (when, self._counter, action, args, background))
 
     def run_until(self, limit: int | None = None) -> bool:
