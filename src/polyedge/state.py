@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Protocol
 
-from polyedge._core import TERMINAL_STATES
 from polyedge.errors import IllegalTransition, InvalidValue
 from polyedge.events import EventLog, OrderRow
 from polyedge.metrics import IllegalTransitionRecord, RunMetrics
@@ -130,7 +129,7 @@ class OrderTracker:
         elif event in _LATENCY_KIND:
             start = order.sent_at if event is OrderEvent.ACK else order.cancel_sent_at
             metrics.histogram(venue, _LATENCY_KIND[event]).record(now - start)
-        terminal = order.state in TERMINAL_STATES
+        terminal = order.is_terminal
         if intent.group_id:
             if size:
                 self.groups.filled(order, price, size, fee)
