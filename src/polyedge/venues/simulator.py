@@ -99,8 +99,9 @@ class VenueSimulator:
                 mc, market, self._liquidity(mc, market, seed, paths)
             )
             self._schedule_lifecycle(mc, seed)
-        self._faults = _Faults(config.faults, rng("faults"))
-        self.faults = self._faults.injected
+        # None when the venue injects no faults: the hot path then skips every check.
+        self._faults = _Faults(config.faults, rng("faults")) if config.faults.any() else None
+        self.faults: Counter[str] = self._faults.injected if self._faults else Counter()
         self._open: dict[int, _Working] = {}
         self._lost: set[int] = set()  # orders a silent outage swallowed (status: unknown)
         self._in_transit: dict[int, int] = {}  # order id -> when it reaches the venue
@@ -134,12 +135,12 @@ class VenueSimulator:
     # --- requests from the engine --------------------------------------------------------
 
     def submit(self, order: Order) -> None:
-        arrival = self._faults.connected(self._scheduler.now + self._ack.next())
+        arrival = self._connected(self._scheduler.now + self._ack.next())
         self._in_transit[order.order_id] = arrival
         self._scheduler.at(arrival, self._arrive, order)
 
     def cancel(self, order: Order) -> None:
-        when = self._faults.connected(self._scheduler.now + self._cancel.next())
+        when = self._connected(self._scheduler.now + self._cancel.next())
         # One connection: a cancel never overtakes the order it cancels.
         when = max(when, self._in_transit.get(order.order_id, 0))
         self._scheduler.at(when, self._cancel_arrives, order)
@@ -147,7 +148,7 @@ class VenueSimulator:
     def status(self, order: Order, cancelling: bool) -> None:
         """The engine asks what became of `order` (and of its cancel, when `cancelling`):
         it heard nothing for too long."""
-        when = self._faults.connected(self._scheduler.now + self._ack.next())
+        when = self._connected(self._scheduler.now + self._ack.next())
         when = max(when, self._in_transit.get(order.order_id, 0))
         self._scheduler.at(when, self._status_arrives, order, cancelling)
 
@@ -162,7 +163,7 @@ class VenueSimulator:
         del self._in_transit[order.order_id]
         intent = order.intent
         venue_market = self._markets[intent.market.market_id]
-        if self._faults.lost(now):
+        if self._faults and self._faults.lost(now):
             self._lost.add(order.order_id)  # the venue is down: the engine's watchdog asks later
             return
         code = self._broken_rule(intent, venue_market, now)
@@ -204,8 +205,11 @@ class VenueSimulator:
         self._open[order.order_id] = working
         for price, size, _ in taken:
             self._fill_message(working, price, size, Liquidity.TAKER)
-        if not self._faults.drop_ack():
-            self._send(self._faults.ack_time(now, working.last), order, OrderEvent.ACK)
+        faults = self._faults
+        if not faults:
+            self._send(now, order, OrderEvent.ACK)
+        elif not faults.drop_ack():
+            self._send(faults.ack_time(now, working.last), order, OrderEvent.ACK)
         rest = working.rest
         if not rest:
             del self._open[order.order_id]
@@ -232,7 +236,7 @@ class VenueSimulator:
         market = venue_market.market
         if not venue_market.open:
             return codes[Rule.MARKET_CLOSED]
-        if self._faults.down(now):
+        if self._faults and self._faults.down(now):
             return codes[Rule.OUTAGE]
         if not market.tick_size <= intent.price <= SCALE - market.tick_size:
             return codes[Rule.PRICE_BOUNDS]
@@ -292,7 +296,7 @@ class VenueSimulator:
         self._trade_ids += 1
         when = self._after(working, self._fill.next())
         self._send(when, order, OrderEvent.FILL, price, size, fee, trade_id=self._trade_ids)
-        if self._faults.duplicate_fill():
+        if self._faults and self._faults.duplicate_fill():
             self._send(when, order, OrderEvent.FILL, price, size, fee, trade_id=self._trade_ids)
 
     def _expire(self, order: Order) -> None:
@@ -303,13 +307,13 @@ class VenueSimulator:
 
     def _cancel_arrives(self, order: Order) -> None:
         now = self._scheduler.now
-        if self._faults.lost(now):
+        if self._faults and self._faults.lost(now):
             return
         # Nothing working any more: the fill, expiry or reject already on its way settles it.
         working = self._open.get(order.order_id)
         if working is None:
             return
-        if self._faults.down(now):
+        if self._faults and self._faults.down(now):
             reason = self._codes[Rule.OUTAGE]
             when = self._after(working, self._cancel.next())
             self._send(when, order, OrderEvent.CANCEL_REJECT, reason=reason)
@@ -321,7 +325,7 @@ class VenueSimulator:
     def _status_arrives(self, order: Order, cancelling: bool) -> None:
         """Answer a status query with what the venue knows of the order; a query about a
         cancel that never arrived is a retry of that cancel."""
-        if self._faults.lost(self._scheduler.now):
+        if self._faults and self._faults.lost(self._scheduler.now):
             return
         if order.order_id in self._lost:
             self._lost.discard(order.order_id)
@@ -381,8 +385,12 @@ class VenueSimulator:
         reason: str = "",
         trade_id: int = 0,
     ) -> None:
-        when = self._faults.connected(when)
+        if self._faults:
+            when = self._faults.connected(when)
         self._scheduler.at(when, self._deliver, order, event, price, size, fee, reason, trade_id)
+
+    def _connected(self, when: int) -> int:
+        return self._faults.connected(when) if self._faults else when
 
     def _after(self, working: _Working, latency: int) -> int:
         """When a message sent now about a working order arrives: after the one before it."""
@@ -401,7 +409,6 @@ class _Faults:
         self._disconnects = [
             (int(d.at_s * _NS), int((d.at_s + d.down_s) * _NS)) for d in config.disconnects
         ]
-        self.enabled = config.any()
 
     def _roll(self, rate: float, kind: str) -> bool:
         if rate and self._chance.next() < rate:
