@@ -13,7 +13,7 @@ from enum import StrEnum
 from polyedge import _core
 from polyedge._core import TERMINAL_STATES, OrderEvent, OrderState, Rounding
 from polyedge.errors import InvalidValue, UnknownVenue
-from polyedge.fixedpoint import SCALE, checked_units, round_div, to_str
+from polyedge.fixedpoint import INT64_MAX, SCALE, checked_units, round_div, to_str
 
 __all__ = [
     "ArbitrageGroup",
@@ -86,6 +86,8 @@ class Liquidity(_LenientEnum):
 
 
 def positive_units(value: object, name: str) -> int:
+    if type(value) is int and 0 < value <= INT64_MAX:  # the common case, without a call
+        return value
     units = checked_units(value, name)
     if units <= 0:
         raise InvalidValue(f"{name} must be positive, got {to_str(units)}")
@@ -302,12 +304,13 @@ class Order:
     def fill(self, size: int) -> OrderState:
         """Record `size` units filled: a PARTIAL_FILL or, when it completes the order, FILL."""
         size = positive_units(size, "size")
-        if size > self.remaining:
+        remaining = self.intent.size - self.filled
+        if size > remaining:
             raise InvalidValue(
-                f"fill of {to_str(size)} exceeds the {to_str(self.remaining)} remaining "
+                f"fill of {to_str(size)} exceeds the {to_str(remaining)} remaining "
                 f"on order {self.order_id}"
             )
-        event = OrderEvent.FILL if size == self.remaining else OrderEvent.PARTIAL_FILL
+        event = OrderEvent.FILL if size == remaining else OrderEvent.PARTIAL_FILL
         new = self.apply(event)
         self.filled += size
         return new
