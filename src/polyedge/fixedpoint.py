@@ -27,6 +27,7 @@ CENT = SCALE // 100
 __all__ = [
     "CENT",
     "DECIMALS",
+    "INT64_MAX",
     "SCALE",
     "Rounding",
     "add",
