@@ -94,6 +94,10 @@ def positive_units(value: object, name: str) -> int:
     return units
 
 
+# size * rate * variance is in units ** (2 + 2 * exponent); the fee is in units.
+_FEE_DENOMINATORS = {exponent: SCALE ** (1 + 2 * exponent) for exponent in (1, 2)}
+
+
 @dataclass(frozen=True, slots=True)
 class FeeProfile:
     """A venue's fee curve: fee = size * rate * (p * (1 - p)) ** exponent.
@@ -122,9 +126,12 @@ class FeeProfile:
         rate = self.taker_rate if liquidity is Liquidity.TAKER else self.maker_rate
         if not rate:
             return 0  # makers, on most venues: no need for the exact arithmetic below
-        variance = (price * (SCALE - price)) ** self.exponent
-        exact_denominator = SCALE ** (1 + 2 * self.exponent)
-        steps = round_div(size * rate * variance, exact_denominator * self.quantum, self.rounding)
+        variance = price * (SCALE - price)
+        if self.exponent == 2:
+            variance *= variance
+        steps = round_div(
+            size * rate * variance, _FEE_DENOMINATORS[self.exponent] * self.quantum, self.rounding
+        )
         return steps * self.quantum
 
 

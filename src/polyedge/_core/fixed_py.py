@@ -54,7 +54,7 @@ def checked_rounding(rounding: object) -> Rounding:
 
 def round_div(numerator: int, denominator: int, rounding: int) -> int:
     """numerator / denominator rounded as asked, exactly, for integers of any size."""
-    mode = checked_rounding(rounding)
+    mode = rounding if type(rounding) is Rounding else checked_rounding(rounding)  # hot: fees
     if denominator == 0:
         raise ZeroDivisionError("fixed-point division by zero")
     quotient, remainder = divmod(numerator, denominator)  # quotient is the floor
