@@ -226,6 +226,9 @@ class IntentGenerator:
         no_leg = self._legs[yes_leg.twin]
         yes_ask = yes_leg.walk.quote(time, Outcome.YES)[1] * yes_leg.walk.tick
         no_ask = no_leg.walk.quote(time, Outcome.NO)[1] * no_leg.walk.tick
+        min_edge = self._config.arbitrage.min_edge
+        if SCALE - yes_ask - no_ask < min_edge:
+            return None  # no edge even before fees (never negative): most calls end here
         sizes = yes_leg.pair_sizes
         thinner = min(yes_leg.depth, no_leg.depth) // sizes.step * sizes.step
         size = min(sizes.draw(draw), thinner)
@@ -235,7 +238,7 @@ class IntentGenerator:
             size, no_ask, Liquidity.TAKER
         )
         edge_scaled = size * SCALE - size * (yes_ask + no_ask) - fees * SCALE  # units * SCALE
-        if edge_scaled < self._config.arbitrage.min_edge * size:
+        if edge_scaled < min_edge * size:
             return None
         group_id = self._ids.current + 1  # the first leg's id names the group
         tif = TimeInForce(self._config.arbitrage.leg_time_in_force)
