@@ -126,9 +126,7 @@ class FeeProfile:
         rate = self.taker_rate if liquidity is Liquidity.TAKER else self.maker_rate
         if not rate:
             return 0  # makers, on most venues: no need for the exact arithmetic below
-        variance = price * (SCALE - price)
-        if self.exponent == 2:
-            variance *= variance
+        variance = (price * (SCALE - price)) ** self.exponent
         steps = round_div(
             size * rate * variance, _FEE_DENOMINATORS[self.exponent] * self.quantum, self.rounding
         )
