@@ -385,8 +385,7 @@ class VenueSimulator:
         reason: str = "",
         trade_id: int = 0,
     ) -> None:
-        if self._faults:
-            when = self._faults.connected(when)
+        when = self._connected(when)
         self._scheduler.at(when, self._deliver, order, event, price, size, fee, reason, trade_id)
 
     def _connected(self, when: int) -> int:
