@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import FrozenInstanceError
+from types import ModuleType
 from typing import Any
 
 import pytest
 
-from polyedge import errors
+from polyedge import _core, errors
 from polyedge.errors import FloatRefused, IllegalTransition, InvalidValue, UnknownVenue
 from polyedge.fixedpoint import CENT, SCALE, Rounding, to_units
 from polyedge.types import (
@@ -36,11 +38,11 @@ def market(**overrides: Any) -> Market:
     return Market(**(fields | overrides))
 
 
-def intent(**overrides: Any) -> Intent:
+def intent(implementation: type[Intent] = Intent, **overrides: Any) -> Intent:
     fields: dict[str, Any] = dict(
         intent_id=1, market=market(), side="buy", outcome="yes", price=570_000, size=100 * SCALE
     )
-    return Intent(**(fields | overrides))
+    return implementation(**(fields | overrides))
 
 
 def test_enums_parse_leniently() -> None:
@@ -99,9 +101,11 @@ def test_polymarket_ticks_are_accepted(tick: str) -> None:
         (-10_000, "outside"),
     ],
 )
-def test_prices_off_the_tick_or_out_of_bounds(price: int, words: str) -> None:
+def test_prices_off_the_tick_or_out_of_bounds(
+    intent_core: ModuleType, price: int, words: str
+) -> None:
     with pytest.raises(InvalidValue, match=words):
-        intent(price=price)
+        intent(intent_core.Intent, price=price)
 
 
 @pytest.mark.parametrize(
@@ -117,15 +121,38 @@ def test_prices_off_the_tick_or_out_of_bounds(price: int, words: str) -> None:
         ({"post_only": True, "time_in_force": "FOK"}, InvalidValue, "post_only needs GTC or GTD"),
     ],
 )
-def test_bad_intents(overrides: dict[str, Any], error: type, words: str) -> None:
+def test_bad_intents(
+    intent_core: ModuleType, overrides: dict[str, Any], error: type, words: str
+) -> None:
     with pytest.raises(error, match=words):
-        intent(**overrides)
+        intent(intent_core.Intent, **overrides)
 
 
-def test_good_intents() -> None:
-    gtd = intent(time_in_force="GTD", expires_at=60_000_000_000, post_only=True)
+def test_good_intents(intent_core: ModuleType) -> None:
+    gtd = intent(intent_core.Intent, time_in_force="GTD", expires_at=60_000_000_000, post_only=True)
     assert gtd.time_in_force is TimeInForce.GTD and gtd.side is Side.BUY
-    assert intent(time_in_force="ioc").time_in_force is TimeInForce.FAK
+    assert gtd.outcome is Outcome.YES and gtd.expires_at == 60_000_000_000
+    assert intent(intent_core.Intent, time_in_force="ioc").time_in_force is TimeInForce.FAK
+
+
+def test_intents_are_frozen_values(intent_core: ModuleType) -> None:
+    first, same = intent(intent_core.Intent), intent(intent_core.Intent, side=Side.BUY)
+    assert first == same and hash(first) == hash(same)
+    assert first != intent(intent_core.Intent, size=5 * SCALE)
+    with pytest.raises(AttributeError):  # FrozenInstanceError in the twin, a subclass
+        first.size = 1  # type: ignore[misc]
+    assert first.size == 100 * SCALE
+
+
+def test_intents_replace_and_read_alike_in_both_cores(intent_core: ModuleType) -> None:
+    built = intent(intent_core.Intent)
+    assert dataclasses.replace(built, group_id=7).group_id == 7
+    with pytest.raises(InvalidValue, match="max_cost is for BUY orders"):
+        dataclasses.replace(built, max_cost=SCALE)  # replace checks the new fields too
+    assert [f.name for f in dataclasses.fields(built)] == [
+        f.name for f in dataclasses.fields(Intent)
+    ]
+    assert repr(built) == repr(intent(_core.load("intent", compiled=False).Intent))
 
 
 @pytest.mark.parametrize(

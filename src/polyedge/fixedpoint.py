@@ -18,7 +18,9 @@ from polyedge._core.fixed_py import (
     SCALE,
     checked_rounding,
     checked_units,
+    positive_units,
     round_div,
+    to_str,
 )
 from polyedge.errors import FixedPointOverflow, FloatRefused, InvalidValue, PrecisionError
 
@@ -36,6 +38,7 @@ __all__ = [
     "from_cents",
     "mul",
     "mul_div",
+    "positive_units",
     "round_div",
     "sub",
     "to_cents",
@@ -109,15 +112,6 @@ def to_decimal(units: int, decimals: int = DECIMALS) -> Decimal:
     """`units` as an exact Decimal with `decimals` places (570000 -> Decimal('0.570000'))."""
     units = checked_units(units, "units")
     return Decimal((0 if units >= 0 else 1, tuple(map(int, str(abs(units)))), -decimals))
-
-
-def to_str(units: int, decimals: int = DECIMALS) -> str:
-    """`units` as the shortest exact decimal string (570000 -> '0.57', 5000000 -> '5')."""
-    units = checked_units(units, "units")
-    whole, fraction = divmod(abs(units), 10**decimals)
-    sign = "-" if units < 0 else ""
-    digits = f"{fraction:0{decimals}d}".rstrip("0") if decimals else ""
-    return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}"
 
 
 def from_cents(cents: int) -> int:

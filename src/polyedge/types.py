@@ -8,12 +8,12 @@ naming the field.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from polyedge import _core
-from polyedge._core import TERMINAL_STATES, OrderEvent, OrderState, Rounding
+from polyedge._core import TERMINAL_STATES, Intent, OrderEvent, OrderState, Rounding
+from polyedge._core.definitions import LenientEnum, Outcome, Side, TimeInForce
 from polyedge.errors import InvalidValue, UnknownVenue
-from polyedge.fixedpoint import INT64_MAX, SCALE, checked_units, round_div, to_str
+from polyedge.fixedpoint import SCALE, checked_units, positive_units, round_div, to_str
 
 __all__ = [
     "ArbitrageGroup",
@@ -33,23 +33,7 @@ __all__ = [
 ]
 
 
-class _LenientEnum(StrEnum):
-    """A StrEnum that also accepts its members' names in any case ("ioc", "Polymarket")."""
-
-    @classmethod
-    def _missing_(cls, value: object) -> _LenientEnum | None:
-        if isinstance(value, str):
-            key = value.strip().upper()
-            member = cls.__members__.get(key)
-            if member is not None:
-                return member
-            for member in cls:
-                if member.value.upper() == key:
-                    return member
-        return None
-
-
-class Venue(_LenientEnum):
+class Venue(LenientEnum):
     POLYMARKET = "polymarket"
     KALSHI = "kalshi"
 
@@ -62,36 +46,9 @@ class Venue(_LenientEnum):
         return Venue(member)
 
 
-class Side(_LenientEnum):
-    BUY = "buy"
-    SELL = "sell"
-
-
-class Outcome(_LenientEnum):
-    YES = "yes"
-    NO = "no"
-
-
-class TimeInForce(_LenientEnum):
-    GTC = "GTC"  # good till cancelled
-    GTD = "GTD"  # good till a date
-    FOK = "FOK"  # fill or kill: all at once or nothing
-    FAK = "FAK"  # fill and kill: what fills now, the rest expires
-    IOC = "FAK"  # immediate or cancel is Kalshi's name for FAK
-
-
-class Liquidity(_LenientEnum):
+class Liquidity(LenientEnum):
     MAKER = "maker"
     TAKER = "taker"
-
-
-def positive_units(value: object, name: str) -> int:
-    if type(value) is int and 0 < value <= INT64_MAX:  # the common case, without a call
-        return value
-    units = checked_units(value, name)
-    if units <= 0:
-        raise InvalidValue(f"{name} must be positive, got {to_str(units)}")
-    return units
 
 
 # size * rate * variance is in units ** (2 + 2 * exponent); the fee is in units.
@@ -178,49 +135,6 @@ class Market:
                 f"{to_str(self.tick_size)} of market {self.market_id}"
             )
         return units
-
-
-@dataclass(frozen=True, slots=True)
-class Intent:
-    """What a strategy wants: one limit order on one market.
-
-    `intent_id` is unique within a run (the order it becomes carries the same id);
-    intents sharing a non-zero `group_id` are the legs of one multi-leg group.
-    """
-
-    intent_id: int
-    market: Market
-    side: Side
-    outcome: Outcome
-    price: int
-    size: int
-    time_in_force: TimeInForce = TimeInForce.GTC
-    expires_at: int | None = None  # simulated ns, as the venue's field (see Market.gtd_threshold)
-    post_only: bool = False
-    group_id: int = 0
-    # Kalshi's buy_max_cost: a BUY capped at what this many units pay for, fees included;
-    # fill-or-kill on that size, the rest of the order expires.
-    max_cost: int | None = None
-
-    def __post_init__(self) -> None:
-        positive_units(self.intent_id, "intent_id")
-        # Normalise "buy", "yes", "ioc", ... to the enums (skipped when already enums: hot).
-        if type(self.side) is not Side:
-            object.__setattr__(self, "side", Side(self.side))
-        if type(self.outcome) is not Outcome:
-            object.__setattr__(self, "outcome", Outcome(self.outcome))
-        if type(self.time_in_force) is not TimeInForce:
-            object.__setattr__(self, "time_in_force", TimeInForce(self.time_in_force))
-        self.market.check_price(self.price)
-        positive_units(self.size, "size")
-        if (self.time_in_force is TimeInForce.GTD) != (self.expires_at is not None):
-            raise InvalidValue("expires_at is required for GTD orders and only for them")
-        if self.post_only and self.time_in_force not in (TimeInForce.GTC, TimeInForce.GTD):
-            raise InvalidValue(f"post_only needs GTC or GTD, not {self.time_in_force.name}")
-        if self.max_cost is not None:
-            positive_units(self.max_cost, "max_cost")
-            if self.side is not Side.BUY or self.time_in_force is not TimeInForce.FOK:
-                raise InvalidValue("max_cost is for BUY orders and implies FOK: give both")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ written to the event log and the database): never renumber, only append.
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 
 class Rounding(IntEnum):
@@ -94,3 +94,37 @@ def transition_error(state: int, event: int, order_id: object) -> Exception:
     if event not in OrderEvent._value2member_map_:
         return ValueError(f"unknown order event {event!r}")
     return IllegalTransition(OrderState(state), OrderEvent(event), order_id)
+
+
+class LenientEnum(StrEnum):
+    """A StrEnum that also accepts its members' names in any case ("ioc", "Polymarket")."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> LenientEnum | None:
+        if isinstance(value, str):
+            key = value.strip().upper()
+            member = cls.__members__.get(key)
+            if member is not None:
+                return member
+            for member in cls:
+                if member.value.upper() == key:
+                    return member
+        return None
+
+
+class Side(LenientEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class Outcome(LenientEnum):
+    YES = "yes"
+    NO = "no"
+
+
+class TimeInForce(LenientEnum):
+    GTC = "GTC"  # good till cancelled
+    GTD = "GTD"  # good till a date
+    FOK = "FOK"  # fill or kill: all at once or nothing
+    FAK = "FAK"  # fill and kill: what fills now, the rest expires
+    IOC = "FAK"  # immediate or cancel is Kalshi's name for FAK

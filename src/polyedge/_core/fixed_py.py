@@ -14,7 +14,7 @@ from __future__ import annotations
 import operator
 
 from polyedge._core.definitions import Rounding
-from polyedge.errors import FixedPointOverflow, FloatRefused
+from polyedge.errors import FixedPointOverflow, FloatRefused, InvalidValue
 
 DECIMALS = 6
 SCALE: int = 10**DECIMALS
@@ -40,6 +40,25 @@ def checked_units(value: object, name: str) -> int:
     if not INT64_MIN <= units <= INT64_MAX:
         raise FixedPointOverflow(f"{name}={units} is outside the signed 64-bit range")
     return units
+
+
+def positive_units(value: object, name: str) -> int:
+    """`value` as an int of units above zero, or an error naming `name`."""
+    if type(value) is int and 0 < value <= INT64_MAX:  # the common case, without a call
+        return value
+    units = checked_units(value, name)
+    if units <= 0:
+        raise InvalidValue(f"{name} must be positive, got {to_str(units)}")
+    return units
+
+
+def to_str(units: int, decimals: int = DECIMALS) -> str:
+    """`units` as the shortest exact decimal string (570000 -> '0.57', 5000000 -> '5')."""
+    units = checked_units(units, "units")
+    whole, fraction = divmod(abs(units), 10**decimals)
+    sign = "-" if units < 0 else ""
+    digits = f"{fraction:0{decimals}d}".rstrip("0") if decimals else ""
+    return f"{sign}{whole}.{digits}" if digits else f"{sign}{whole}"
 
 
 def checked_rounding(rounding: object) -> Rounding:

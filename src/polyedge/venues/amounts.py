@@ -14,8 +14,17 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from polyedge.errors import InvalidValue
-from polyedge.fixedpoint import CENT, DECIMALS, SCALE, Rounding, checked_units, round_div, to_str
-from polyedge.types import Liquidity, Side, positive_units
+from polyedge.fixedpoint import (
+    CENT,
+    DECIMALS,
+    SCALE,
+    Rounding,
+    checked_units,
+    positive_units,
+    round_div,
+    to_str,
+)
+from polyedge.types import Liquidity, Side
 
 __all__ = [
     "KALSHI_MAKER_MULTIPLIER",

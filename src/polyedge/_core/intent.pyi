@@ -1,0 +1,44 @@
+from dataclasses import Field
+from typing import Any, ClassVar
+
+from polyedge._core.definitions import Outcome, Side, TimeInForce
+from polyedge.types import Market
+
+class Intent:
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    def __init__(
+        self,
+        intent_id: int,
+        market: Market,
+        side: Side,
+        outcome: Outcome,
+        price: int,
+        size: int,
+        time_in_force: TimeInForce = ...,
+        expires_at: int | None = None,
+        post_only: bool = False,
+        group_id: int = 0,
+        max_cost: int | None = None,
+    ) -> None: ...
+    @property
+    def intent_id(self) -> int: ...
+    @property
+    def market(self) -> Market: ...
+    @property
+    def side(self) -> Side: ...
+    @property
+    def outcome(self) -> Outcome: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def time_in_force(self) -> TimeInForce: ...
+    @property
+    def expires_at(self) -> int | None: ...
+    @property
+    def post_only(self) -> bool: ...
+    @property
+    def group_id(self) -> int: ...
+    @property
+    def max_cost(self) -> int | None: ...
