@@ -78,7 +78,7 @@ def canonical(timed: Timed) -> tuple[Any, ...]:
     market = item.market
     return (
         time,
-        "intent",
+        "orders",
         item.intent_id,
         market.venue.value,
         market.market_id,

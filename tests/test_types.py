@@ -18,7 +18,6 @@ from polyedge.types import (
     Intent,
     Liquidity,
     Market,
-    Order,
     OrderEvent,
     OrderState,
     Outcome,
@@ -102,10 +101,10 @@ def test_polymarket_ticks_are_accepted(tick: str) -> None:
     ],
 )
 def test_prices_off_the_tick_or_out_of_bounds(
-    intent_core: ModuleType, price: int, words: str
+    orders_core: ModuleType, price: int, words: str
 ) -> None:
     with pytest.raises(InvalidValue, match=words):
-        intent(intent_core.Intent, price=price)
+        intent(orders_core.Intent, price=price)
 
 
 @pytest.mark.parametrize(
@@ -122,37 +121,37 @@ def test_prices_off_the_tick_or_out_of_bounds(
     ],
 )
 def test_bad_intents(
-    intent_core: ModuleType, overrides: dict[str, Any], error: type, words: str
+    orders_core: ModuleType, overrides: dict[str, Any], error: type, words: str
 ) -> None:
     with pytest.raises(error, match=words):
-        intent(intent_core.Intent, **overrides)
+        intent(orders_core.Intent, **overrides)
 
 
-def test_good_intents(intent_core: ModuleType) -> None:
-    gtd = intent(intent_core.Intent, time_in_force="GTD", expires_at=60_000_000_000, post_only=True)
+def test_good_intents(orders_core: ModuleType) -> None:
+    gtd = intent(orders_core.Intent, time_in_force="GTD", expires_at=60_000_000_000, post_only=True)
     assert gtd.time_in_force is TimeInForce.GTD and gtd.side is Side.BUY
     assert gtd.outcome is Outcome.YES and gtd.expires_at == 60_000_000_000
-    assert intent(intent_core.Intent, time_in_force="ioc").time_in_force is TimeInForce.FAK
+    assert intent(orders_core.Intent, time_in_force="ioc").time_in_force is TimeInForce.FAK
 
 
-def test_intents_are_frozen_values(intent_core: ModuleType) -> None:
-    first, same = intent(intent_core.Intent), intent(intent_core.Intent, side=Side.BUY)
+def test_intents_are_frozen_values(orders_core: ModuleType) -> None:
+    first, same = intent(orders_core.Intent), intent(orders_core.Intent, side=Side.BUY)
     assert first == same and hash(first) == hash(same)
-    assert first != intent(intent_core.Intent, size=5 * SCALE)
+    assert first != intent(orders_core.Intent, size=5 * SCALE)
     with pytest.raises(AttributeError):  # FrozenInstanceError in the twin, a subclass
         first.size = 1  # type: ignore[misc]
     assert first.size == 100 * SCALE
 
 
-def test_intents_replace_and_read_alike_in_both_cores(intent_core: ModuleType) -> None:
-    built = intent(intent_core.Intent)
+def test_intents_replace_and_read_alike_in_both_cores(orders_core: ModuleType) -> None:
+    built = intent(orders_core.Intent)
     assert dataclasses.replace(built, group_id=7).group_id == 7
     with pytest.raises(InvalidValue, match="max_cost is for BUY orders"):
         dataclasses.replace(built, max_cost=SCALE)  # replace checks the new fields too
     assert [f.name for f in dataclasses.fields(built)] == [
         f.name for f in dataclasses.fields(Intent)
     ]
-    assert repr(built) == repr(intent(_core.load("intent", compiled=False).Intent))
+    assert repr(built) == repr(intent(_core.load("orders", compiled=False).Intent))
 
 
 @pytest.mark.parametrize(
@@ -223,8 +222,8 @@ def test_fill_validation() -> None:
         )
 
 
-def test_order_fills_partially_then_completely() -> None:
-    order = Order(order_id=9, intent=intent(size=10 * SCALE))
+def test_order_fills_partially_then_completely(orders_core: ModuleType) -> None:
+    order = orders_core.Order(order_id=9, intent=intent(orders_core.Intent, size=10 * SCALE))
     order.apply(OrderEvent.SUBMIT)
     assert order.fill(4 * SCALE) is OrderState.PARTIAL_FILL
     assert order.remaining == 6 * SCALE and not order.is_terminal
@@ -234,8 +233,8 @@ def test_order_fills_partially_then_completely() -> None:
     assert order.is_terminal and order.filled == 10 * SCALE
 
 
-def test_refused_event_leaves_the_order_unchanged() -> None:
-    order = Order(order_id=3, intent=intent())
+def test_refused_event_leaves_the_order_unchanged(orders_core: ModuleType) -> None:
+    order = orders_core.Order(order_id=3, intent=intent(orders_core.Intent))
     with pytest.raises(IllegalTransition, match="order 3: PENDING does not accept PARTIAL_FILL"):
         order.fill(SCALE)
     assert order.state is OrderState.PENDING and order.filled == 0
@@ -250,9 +249,9 @@ def test_refused_event_leaves_the_order_unchanged() -> None:
     ],
 )
 def test_refused_cancel_restores_the_working_state(
-    filled_before: int, filled_during: int, restored: OrderState
+    orders_core: ModuleType, filled_before: int, filled_during: int, restored: OrderState
 ) -> None:
-    order = Order(order_id=4, intent=intent())
+    order = orders_core.Order(order_id=4, intent=intent(orders_core.Intent))
     order.apply(OrderEvent.SUBMIT)
     if filled_before:
         order.fill(filled_before)

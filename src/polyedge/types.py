@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from polyedge import _core
-from polyedge._core import TERMINAL_STATES, Intent, OrderEvent, OrderState, Rounding
+from polyedge._core import Intent, Order, OrderEvent, OrderState, Rounding
 from polyedge._core.definitions import LenientEnum, Outcome, Side, TimeInForce
 from polyedge.errors import InvalidValue, UnknownVenue
 from polyedge.fixedpoint import SCALE, checked_units, positive_units, round_div, to_str
@@ -187,49 +186,3 @@ class Fill:
         if checked_units(self.fee, "fee") < 0:
             raise InvalidValue("fee must not be negative")
         object.__setattr__(self, "liquidity", Liquidity(self.liquidity))
-
-
-@dataclass(slots=True)
-class Order:
-    """An intent in flight: its lifecycle state and how much of it has filled."""
-
-    order_id: int
-    intent: Intent
-    # Routing sets these two, positionally: keyword arguments cost the router ~150 ns.
-    lane_seq: int = 0  # position in its venue's lane, monotonic per lane
-    sent_at: int = 0  # ns the order was sent to the venue
-    state: OrderState = OrderState.PENDING
-    filled: int = 0
-    cancel_sent_at: int = 0  # ns the last cancel request was sent
-    answers: int = 0  # events applied to it (the engine's watchdog sees whether any came)
-    last_trade: int = 0  # the venue's id of its latest fill (a repeated id is a duplicate)
-
-    @property
-    def remaining(self) -> int:
-        return self.intent.size - self.filled
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.state in TERMINAL_STATES
-
-    def apply(self, event: OrderEvent) -> OrderState:
-        """Move to the state `event` leads to; IllegalTransition (state unchanged) if refused."""
-        new = _core.apply(self.state, event, self.order_id)
-        if event is OrderEvent.CANCEL_REJECT and self.filled:
-            new = OrderState.PARTIAL_FILL  # the table cannot know fills came before the cancel
-        self.state = new
-        return new
-
-    def fill(self, size: int) -> OrderState:
-        """Record `size` units filled: a PARTIAL_FILL or, when it completes the order, FILL."""
-        size = positive_units(size, "size")
-        remaining = self.intent.size - self.filled
-        if size > remaining:
-            raise InvalidValue(
-                f"fill of {to_str(size)} exceeds the {to_str(remaining)} remaining "
-                f"on order {self.order_id}"
-            )
-        event = OrderEvent.FILL if size == remaining else OrderEvent.PARTIAL_FILL
-        new = self.apply(event)
-        self.filled += size
-        return new

@@ -1,8 +1,8 @@
 """The hot core: ring queue, sequence counter, fixed-point arithmetic, transition table,
-order book, timeline, event log, intent.
+order book, timeline, event log, intents and orders.
 
 Each piece is a compiled Cython module (`ring`, `sequence`, `fixed`, `transitions`,
-`book`, `timeline`, `eventlog`, `intent`) with a pure-Python twin (`ring_py`, ...) that
+`book`, `timeline`, `eventlog`, `orders`) with a pure-Python twin (`ring_py`, ...) that
 behaves identically.
 The compiled core is used when it is built and POLYEDGE_NO_EXTENSIONS is unset (or "0");
 COMPILED tells which is loaded.
@@ -23,7 +23,7 @@ from polyedge._core.definitions import (
     Rounding,
 )
 
-MODULES = ("book", "eventlog", "fixed", "intent", "ring", "sequence", "timeline", "transitions")
+MODULES = ("book", "eventlog", "fixed", "orders", "ring", "sequence", "timeline", "transitions")
 NO_EXTENSIONS = os.environ.get("POLYEDGE_NO_EXTENSIONS", "") not in ("", "0")
 
 
@@ -50,7 +50,7 @@ if TYPE_CHECKING or COMPILED:
     from polyedge._core.book import OrderBook
     from polyedge._core.eventlog import EventLog
     from polyedge._core.fixed import add, div, mul, mul_div, sub
-    from polyedge._core.intent import Intent
+    from polyedge._core.orders import Intent, Order
     from polyedge._core.ring import RingQueue
     from polyedge._core.sequence import Sequence
     from polyedge._core.timeline import Timeline
@@ -59,7 +59,7 @@ else:
     from polyedge._core.book_py import OrderBook
     from polyedge._core.eventlog_py import EventLog
     from polyedge._core.fixed_py import add, div, mul, mul_div, sub
-    from polyedge._core.intent_py import Intent
+    from polyedge._core.orders_py import Intent, Order
     from polyedge._core.ring_py import RingQueue
     from polyedge._core.sequence_py import Sequence
     from polyedge._core.timeline_py import Timeline
@@ -73,6 +73,7 @@ __all__ = [
     "TRANSITIONS",
     "EventLog",
     "Intent",
+    "Order",
     "OrderBook",
     "OrderEvent",
     "OrderState",

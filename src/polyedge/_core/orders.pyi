@@ -1,7 +1,7 @@
 from dataclasses import Field
 from typing import Any, ClassVar
 
-from polyedge._core.definitions import Outcome, Side, TimeInForce
+from polyedge._core.definitions import OrderEvent, OrderState, Outcome, Side, TimeInForce
 from polyedge.types import Market
 
 class Intent:
@@ -42,3 +42,32 @@ class Intent:
     def group_id(self) -> int: ...
     @property
     def max_cost(self) -> int | None: ...
+
+class Order:
+    order_id: int
+    intent: Intent
+    lane_seq: int
+    sent_at: int
+    state: OrderState
+    filled: int
+    cancel_sent_at: int
+    answers: int
+    last_trade: int
+    def __init__(
+        self,
+        order_id: int,
+        intent: Intent,
+        lane_seq: int = 0,
+        sent_at: int = 0,
+        state: OrderState = ...,
+        filled: int = 0,
+        cancel_sent_at: int = 0,
+        answers: int = 0,
+        last_trade: int = 0,
+    ) -> None: ...
+    @property
+    def remaining(self) -> int: ...
+    @property
+    def is_terminal(self) -> bool: ...
+    def apply(self, event: OrderEvent) -> OrderState: ...
+    def fill(self, size: int) -> OrderState: ...
