@@ -10,26 +10,17 @@ gets the same error from both implementations.
 
 from cython.dataclasses cimport dataclass
 
-from polyedge._core.transitions cimport try_apply
+from polyedge._core.transitions cimport apply
 
-from polyedge._core.definitions import (
-    ILLEGAL,
-    TERMINAL_STATES,
-    OrderEvent,
-    OrderState,
-    TimeInForce,
-    transition_error,
-)
+from polyedge._core.definitions import TERMINAL_STATES, OrderEvent, OrderState, TimeInForce
 from polyedge._core.fixed_py import positive_units
 from polyedge._core.orders_py import checked, overfill
 
-cdef tuple _STATES = tuple(OrderState)
 cdef frozenset _TERMINAL = TERMINAL_STATES
 cdef object _FILL = OrderEvent.FILL
 cdef object _PARTIAL_FILL = OrderEvent.PARTIAL_FILL
 cdef object _CANCEL_REJECT = OrderEvent.CANCEL_REJECT
-cdef int _ILLEGAL = ILLEGAL
-cdef int _PARTIALLY_FILLED = OrderState.PARTIAL_FILL
+cdef object _PARTIALLY_FILLED = OrderState.PARTIAL_FILL
 
 
 @dataclass(frozen=True)
@@ -82,13 +73,11 @@ cdef class Order:
 
     cpdef object apply(self, object event):
         """Move to the state `event` leads to; IllegalTransition (state unchanged) if refused."""
-        cdef int new = try_apply(self.state, event)
-        if new == _ILLEGAL:
-            raise transition_error(self.state, event, self.order_id)
+        new = apply(self.state, event, self.order_id)
         if event is _CANCEL_REJECT and self.filled:
             new = _PARTIALLY_FILLED  # the table cannot know fills came before the cancel
-        self.state = _STATES[new]
-        return self.state
+        self.state = new
+        return new
 
     cpdef object fill(self, object size):
         """Record `size` units filled: a PARTIAL_FILL or, when it completes the order, FILL."""

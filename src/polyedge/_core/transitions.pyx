@@ -28,7 +28,7 @@ cpdef int try_apply(int state, int event) noexcept:
     return _ILLEGAL
 
 
-def apply(int state, int event, object order_id=None):
+cpdef object apply(int state, int event, object order_id=None):
     """The state `event` moves `state` to; raises IllegalTransition for a refused move."""
     cdef int new = try_apply(state, event)
     if new == _ILLEGAL:
