@@ -4,7 +4,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 CORE = "src/polyedge/_core"
-MODULES = ["ring", "sequence", "fixed", "transitions", "book", "timeline", "eventlog", "orders"]
+MODULES = ["ring", "sequence", "fixed", "transitions", "book", "timeline", "eventlog", "orders", "tracker"]
 
 extensions = [
     Extension(f"polyedge._core.{name}", [f"{CORE}/{name}.pyx"], include_dirs=[CORE])

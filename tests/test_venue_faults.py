@@ -42,6 +42,7 @@ from venue_world import (
 )
 
 from polyedge import _core
+from polyedge._core.definitions import DUPLICATE_TRADE
 from polyedge.config import (
     Disconnect,
     FaultConfig,
@@ -58,7 +59,7 @@ from polyedge.state import REFUSED
 from polyedge.types import (
     Venue,
 )
-from polyedge.venues.profiles import DUPLICATE_TRADE, Rule
+from polyedge.venues.profiles import Rule
 
 TIMEOUT_S = 0.25  # the watchdog's response timeout in these worlds
 TIMEOUT = int(TIMEOUT_S * S)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from polyedge._core.definitions import LOCAL_REASONS
 from polyedge.config import (
     FaultConfig,
     LatencyConfig,
@@ -43,7 +44,7 @@ from polyedge.types import (
 )
 from polyedge.venues.latency import ConstantLatency
 from polyedge.venues.liquidity import PricePath
-from polyedge.venues.profiles import LOCAL_REASONS, Rule
+from polyedge.venues.profiles import Rule
 from polyedge.venues.simulator import VenueSimulator
 
 SEED = 20240607

@@ -18,6 +18,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 from polyedge import _core
+from polyedge._core.definitions import LOCAL_REASONS
 from polyedge.config import ConfigError, TestConfig
 from polyedge.coordinator import Coordinator
 from polyedge.events import EventLog, run_uuid
@@ -34,7 +35,6 @@ from polyedge.state import OrderTracker
 from polyedge.store.base import RunRecord, Store, StoreError
 from polyedge.store.writer import BatchWriter
 from polyedge.types import Intent, Market, Order, Outcome, Venue
-from polyedge.venues.profiles import LOCAL_REASONS
 from polyedge.venues.simulator import VenueSimulator
 
 Progress = Callable[[int], None]  # called with the number of intents taken so far

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from polyedge.fixedpoint import SCALE, Rounding, round_div
 
 _KEPT_BITS = 7
+ILLEGAL_EXAMPLES = 100  # refused moves kept in full for the report
 
 
 class LatencyHistogram:
@@ -205,6 +206,15 @@ class RunMetrics:
         if position is None:
             position = self.positions[market_id] = Position()
         return position
+
+    def reject(self, venue: str, reason: str) -> None:
+        self.rejects.setdefault(venue, Counter())[reason] += 1
+
+    def illegal_move(self, order_id: int, state: str, event: str, time_ns: int) -> None:
+        """Count a refused move; the first ILLEGAL_EXAMPLES are kept in full."""
+        self.illegal += 1
+        if len(self.illegal_examples) < ILLEGAL_EXAMPLES:
+            self.illegal_examples.append(IllegalTransitionRecord(order_id, state, event, time_ns))
 
     def histogram(self, venue: str, kind: str) -> LatencyHistogram:
         by_kind = self.latency.setdefault(venue, {})

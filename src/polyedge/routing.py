@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from polyedge._core.definitions import DUPLICATE_INTENT, LANE_FULL, NOT_WORKING
 from polyedge.lanes import Lane, VenueExecutor
 from polyedge.metrics import RunMetrics
 from polyedge.scheduler import Scheduler
@@ -26,7 +27,6 @@ from polyedge.types import (
     TimeInForce,
     Venue,
 )
-from polyedge.venues.profiles import DUPLICATE_INTENT, LANE_FULL, NOT_WORKING
 
 _KIND = {tif: tif.value.lower() for tif in TimeInForce}
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from polyedge._core import Intent, Order, OrderEvent, OrderState, Rounding
-from polyedge._core.definitions import LenientEnum, Outcome, Side, TimeInForce
-from polyedge.errors import InvalidValue, UnknownVenue
+from polyedge._core.definitions import LenientEnum, Outcome, Side, TimeInForce, Venue
+from polyedge.errors import InvalidValue
 from polyedge.fixedpoint import SCALE, checked_units, positive_units, round_div, to_str
 
 __all__ = [
@@ -30,19 +30,6 @@ __all__ = [
     "TimeInForce",
     "Venue",
 ]
-
-
-class Venue(LenientEnum):
-    POLYMARKET = "polymarket"
-    KALSHI = "kalshi"
-
-    @classmethod
-    def _missing_(cls, value: object) -> Venue:
-        member = super()._missing_(value)
-        if member is None:
-            known = ", ".join(v.value for v in cls)
-            raise UnknownVenue(f"unknown venue {value!r}; known venues: {known}")
-        return Venue(member)
 
 
 class Liquidity(LenientEnum):

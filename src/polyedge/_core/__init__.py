@@ -1,9 +1,9 @@
 """The hot core: ring queue, sequence counter, fixed-point arithmetic, transition table,
-order book, timeline, event log, intents and orders.
+order book, timeline, event log, intents and orders, and the order tracker.
 
 Each piece is a compiled Cython module (`ring`, `sequence`, `fixed`, `transitions`,
-`book`, `timeline`, `eventlog`, `orders`) with a pure-Python twin (`ring_py`, ...) that
-behaves identically.
+`book`, `timeline`, `eventlog`, `orders`, `tracker`) with a pure-Python twin (`ring_py`,
+...) that behaves identically.
 The compiled core is used when it is built and POLYEDGE_NO_EXTENSIONS is unset (or "0");
 COMPILED tells which is loaded.
 """
@@ -23,7 +23,17 @@ from polyedge._core.definitions import (
     Rounding,
 )
 
-MODULES = ("book", "eventlog", "fixed", "orders", "ring", "sequence", "timeline", "transitions")
+MODULES = (
+    "book",
+    "eventlog",
+    "fixed",
+    "orders",
+    "ring",
+    "sequence",
+    "timeline",
+    "tracker",
+    "transitions",
+)
 NO_EXTENSIONS = os.environ.get("POLYEDGE_NO_EXTENSIONS", "") not in ("", "0")
 
 
@@ -54,6 +64,7 @@ if TYPE_CHECKING or COMPILED:
     from polyedge._core.ring import RingQueue
     from polyedge._core.sequence import Sequence
     from polyedge._core.timeline import Timeline
+    from polyedge._core.tracker import OrderTracker
     from polyedge._core.transitions import apply, try_apply
 else:
     from polyedge._core.book_py import OrderBook
@@ -63,6 +74,7 @@ else:
     from polyedge._core.ring_py import RingQueue
     from polyedge._core.sequence_py import Sequence
     from polyedge._core.timeline_py import Timeline
+    from polyedge._core.tracker_py import OrderTracker
     from polyedge._core.transitions_py import apply, try_apply
 
 __all__ = [
@@ -77,6 +89,7 @@ __all__ = [
     "OrderBook",
     "OrderEvent",
     "OrderState",
+    "OrderTracker",
     "RingQueue",
     "Rounding",
     "Sequence",

@@ -1,14 +1,17 @@
 """The vocabulary both core implementations are built from.
 
-Rounding modes, order states, order events and the legal transitions live here once, as
-plain Python data; the compiled and the pure-Python core each build their lookup from it,
-so the two can never disagree. The numeric values are part of the stored format (they are
+Rounding modes, order states, order events, the legal transitions, venues and the
+engine's own reject reasons live here once, as plain Python data; the compiled and the
+pure-Python core each build their lookup from it, so the two can never disagree. The
+numeric values (and the order of the venues) are part of the stored format (they are
 written to the event log and the database): never renumber, only append.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
+
+from polyedge.errors import UnknownVenue
 
 
 class Rounding(IntEnum):
@@ -128,3 +131,27 @@ class TimeInForce(LenientEnum):
     FOK = "FOK"  # fill or kill: all at once or nothing
     FAK = "FAK"  # fill and kill: what fills now, the rest expires
     IOC = "FAK"  # immediate or cancel is Kalshi's name for FAK
+
+
+class Venue(LenientEnum):
+    POLYMARKET = "polymarket"
+    KALSHI = "kalshi"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Venue:
+        member = super()._missing_(value)
+        if member is None:
+            known = ", ".join(v.value for v in cls)
+            raise UnknownVenue(f"unknown venue {value!r}; known venues: {known}")
+        return Venue(member)
+
+
+# A venue's number in the event log (stored format: only append).
+VENUE_INDEX = {venue: index for index, venue in enumerate(Venue)}
+
+# Reasons the engine itself gives, before an order reaches a venue.
+LANE_FULL = "LANE_FULL"  # the venue's lane was full and the policy is to reject
+NOT_WORKING = "ORDER_NOT_WORKING"  # a cancel for an order that is unknown or already done
+DUPLICATE_INTENT = "DUPLICATE_INTENT"  # an intent id seen before in this run
+DUPLICATE_TRADE = "DUPLICATE_TRADE"  # a fill whose trade id the order already had
+LOCAL_REASONS = (LANE_FULL, NOT_WORKING, DUPLICATE_INTENT, DUPLICATE_TRADE)

@@ -30,14 +30,6 @@ class Rule(StrEnum):
     UNKNOWN_ORDER = "unknown_order"  # a status query for an order the venue never got
 
 
-# Reasons the engine itself gives, before an order reaches a venue.
-LANE_FULL = "LANE_FULL"  # the venue's lane was full and the policy is to reject
-NOT_WORKING = "ORDER_NOT_WORKING"  # a cancel for an order that is unknown or already done
-DUPLICATE_INTENT = "DUPLICATE_INTENT"  # an intent id seen before in this run
-DUPLICATE_TRADE = "DUPLICATE_TRADE"  # a fill whose trade id the order already had
-LOCAL_REASONS = (LANE_FULL, NOT_WORKING, DUPLICATE_INTENT, DUPLICATE_TRADE)
-
-
 # The defaults of config.VenueRules per venue, as a configuration would write them.
 DEFAULT_RULES: dict[Venue, dict[str, Any]] = {
     Venue.POLYMARKET: {

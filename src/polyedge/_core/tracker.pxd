@@ -1,0 +1,33 @@
+from polyedge._core.eventlog cimport EventLog
+from polyedge._core.orders cimport Order
+
+cdef class OrderTracker:
+    cdef EventLog _log
+    cdef object _metrics
+    cdef object _scheduler
+    cdef dict _reasons
+    cdef public object groups
+    cdef readonly dict in_flight
+
+    cpdef bint register(self, Order order) except -1
+    cpdef bint apply(
+        self,
+        Order order,
+        object event,
+        object price=*,
+        object size=*,
+        object fee=*,
+        str reason=*,
+        object trade_id=*,
+    ) except -1
+    cdef int _refuse(
+        self,
+        Order order,
+        object event,
+        object price,
+        object size,
+        object fee,
+        str reason,
+        object now,
+        bint illegal,
+    ) except -1

@@ -1,0 +1,185 @@
+# cython: freethreading_compatible = True
+"""OrderTracker compiled (see tracker_py.py for the contract).
+
+Every event of a run passes apply(). Here the order and the event log are C types:
+reading the order, moving it through the transition table and appending the log row
+are C calls, where the twin makes a Python call or attribute lookup for each. The
+run's figures stay in the Python RunMetrics both implementations update.
+"""
+
+cimport cython
+
+from polyedge._core.eventlog cimport EventLog
+from polyedge._core.orders cimport Order
+
+from polyedge._core.definitions import (
+    DUPLICATE_TRADE,
+    TERMINAL_STATES,
+    VENUE_INDEX,
+    OrderEvent,
+    Outcome,
+    Side,
+)
+from polyedge._core.tracker_py import LATENCY_KIND, REFUSED, STATE_NAMES, NoGroups
+from polyedge.errors import IllegalTransition, InvalidValue
+
+cdef frozenset _TERMINAL = TERMINAL_STATES
+cdef dict _VENUE_INDEX = VENUE_INDEX
+cdef dict _LATENCY_KIND = LATENCY_KIND
+cdef dict _STATE_NAMES = STATE_NAMES
+cdef object _FILL = OrderEvent.FILL
+cdef object _PARTIAL_FILL = OrderEvent.PARTIAL_FILL
+cdef object _ACK = OrderEvent.ACK
+cdef object _REJECT = OrderEvent.REJECT
+cdef object _BUY = Side.BUY
+cdef object _YES = Outcome.YES
+
+
+@cython.final
+cdef class OrderTracker:
+    """The in-flight order table; apply() is where every order event goes."""
+
+    def __init__(self, EventLog log not None, metrics, scheduler, dict reasons not None):
+        self._log = log
+        self._metrics = metrics
+        self._scheduler = scheduler
+        self._reasons = reasons  # reject code -> its number in the log (0: no reason)
+        self.in_flight = {}
+        self.groups = NoGroups()  # the coordinator, wired in by the engine
+
+    cpdef bint register(self, Order order) except -1:
+        """Add a new order; False if its id is already in flight."""
+        if order.order_id in self.in_flight:
+            return False
+        self.in_flight[order.order_id] = order
+        self._metrics.orders += 1
+        self._metrics.submitted_size += order.intent.size
+        self._log.order(order)
+        return True
+
+    cpdef bint apply(
+        self,
+        Order order,
+        object event,
+        object price=0,
+        object size=0,
+        object fee=0,
+        str reason="",
+        object trade_id=0,
+    ) except -1:
+        """Apply `event` (for fills: FILL, with the size filled and the venue's trade id)
+        to `order` now; False, with the refusal recorded, when the move is illegal."""
+        now = self._scheduler.now
+        before = order.state
+        cdef bint first_fill = order.filled == 0
+        intent = order.intent  # any object with an Intent's fields (a forged message)
+        try:
+            if event is _FILL:
+                # One connection delivers an order's fills in order: a trade id not above
+                # the last one seen is a fill delivered twice.
+                if trade_id and trade_id <= order.last_trade:
+                    self.handled("duplicate_fill_refused")
+                    self._refuse(order, event, price, size, fee, DUPLICATE_TRADE, now, False)
+                    return False
+                order.fill(size)
+                order.last_trade = trade_id
+                if order.filled < intent.size:
+                    event = _PARTIAL_FILL
+            else:
+                order.apply(event)
+        except (IllegalTransition, InvalidValue):
+            # An ack overtaken by the fills that finished the order says nothing new.
+            late_ack = event is _ACK and order.state in _TERMINAL
+            if late_ack:
+                self.handled("late_ack_ignored")
+            self._refuse(order, event, price, size, fee, reason, now, not late_ack)
+            return False
+
+        order.answers += 1
+        metrics = self._metrics
+        market = intent.market
+        venue = market.venue
+        if size:
+            metrics.fills += 1
+            metrics.filled_size += size
+            metrics.notional += price * size  # units squared; scaled once at the end
+            metrics.fees += fee
+            position = metrics.position(market.market_id)
+            held = size if intent.side is _BUY else -size
+            if intent.outcome is _YES:
+                position.yes += held
+            else:
+                position.no += held
+            position.cash -= held * price
+            position.fees += fee
+            if first_fill:
+                metrics.histogram(venue, "fill").record(now - order.sent_at)
+        elif event is _REJECT:
+            metrics.reject(venue, reason)
+        elif event in _LATENCY_KIND:
+            start = order.sent_at if event is _ACK else order.cancel_sent_at
+            metrics.histogram(venue, _LATENCY_KIND[event]).record(now - start)
+        cdef bint terminal = order.state in _TERMINAL
+        if intent.group_id:
+            if size:
+                self.groups.filled(order, price, size, fee)
+            if terminal:
+                self.groups.order_ended(order)
+        if terminal:
+            del self.in_flight[order.order_id]
+            metrics.final_states[_STATE_NAMES[order.state]] += 1
+        self._log.append(
+            order.order_id,
+            order.lane_seq,
+            _VENUE_INDEX[venue],
+            event,
+            before,
+            order.state,
+            price,
+            size,
+            fee,
+            self._reasons.get(reason, 0),
+            now,
+        )
+        return True
+
+    cdef int _refuse(
+        self,
+        Order order,
+        object event,
+        object price,
+        object size,
+        object fee,
+        str reason,
+        object now,
+        bint illegal,
+    ) except -1:
+        """Log a refused event; `illegal` ones (not a handled fault) are counted as such."""
+        if illegal:
+            self._metrics.illegal_move(order.order_id, order.state.name, event.name, now)
+        self._log.append(
+            order.order_id,
+            order.lane_seq,
+            _VENUE_INDEX[order.intent.market.venue],
+            event,
+            order.state,
+            REFUSED,
+            price,
+            size,
+            fee,
+            self._reasons.get(reason, 0),
+            now,
+        )
+        return 0
+
+    def handled(self, fault):
+        """Count a venue fault the engine noticed and coped with."""
+        self._metrics.faults_handled[fault] += 1
+
+    def unfinished(self):
+        """States of the orders still in flight, by name."""
+        cdef dict states = {}
+        cdef Order order
+        for order in self.in_flight.values():
+            states[order.state.name] = states.get(order.state.name, 0) + 1
+        return states
