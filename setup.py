@@ -4,7 +4,18 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 CORE = "src/polyedge/_core"
-MODULES = ["ring", "sequence", "fixed", "transitions", "book", "timeline", "eventlog", "orders", "tracker"]
+MODULES = [
+    "ring",
+    "sequence",
+    "fixed",
+    "transitions",
+    "book",
+    "timeline",
+    "eventlog",
+    "orders",
+    "histogram",
+    "tracker",
+]
 
 extensions = [
     Extension(f"polyedge._core.{name}", [f"{CORE}/{name}.pyx"], include_dirs=[CORE])

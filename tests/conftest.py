@@ -68,6 +68,7 @@ orders_core = core_fixture("orders")  # not `orders`: a common name for a test's
 book = core_fixture("book")
 timeline = core_fixture("timeline")
 eventlog = core_fixture("eventlog")
+histogram = core_fixture("histogram")
 tracker_core = core_fixture("tracker")  # not `tracker`: venue_world's World has one
 
 

@@ -99,7 +99,7 @@ class _Pipeline:
         return self.tracker.in_flight[intent.intent_id]
 
     def _resolved(self, market_id: str, winner: Outcome | None) -> None:
-        self.metrics.position(market_id).winner = winner.value if winner else "void"
+        self.metrics.positions[market_id].winner = winner.value if winner else "void"
 
     def quote(self, intent: Intent) -> tuple[int, int]:
         return self.simulators[intent.market.venue].quote(intent.market.market_id, intent.outcome)

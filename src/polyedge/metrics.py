@@ -1,66 +1,26 @@
-"""What a run measured: counters, latency histograms, and the typed result.
-
-Histograms keep counts per bucket (the top 7 bits of the value), so memory stays flat
-however many samples arrive, and percentiles are exact to within 1/64 (1.6%).
-"""
+"""What a run measured: counters, latency histograms (the core's), and the typed result."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from polyedge._core import LatencyHistogram
+from polyedge._core.histogram_py import LatencySummary
 from polyedge.fixedpoint import SCALE, Rounding, round_div
 
-_KEPT_BITS = 7
+__all__ = [
+    "ArbitrageSummary",
+    "IllegalTransitionRecord",
+    "LatencyHistogram",
+    "LatencySummary",
+    "Position",
+    "RunMetrics",
+    "RunResult",
+    "Settlement",
+    "StoreSummary",
+]
 ILLEGAL_EXAMPLES = 100  # refused moves kept in full for the report
-
-
-class LatencyHistogram:
-    __slots__ = ("_buckets", "count", "max")
-
-    def __init__(self) -> None:
-        self._buckets: Counter[int] = Counter()
-        self.count = 0
-        self.max = 0
-
-    def record(self, nanoseconds: int) -> None:
-        shift = nanoseconds.bit_length() - _KEPT_BITS
-        bucket = nanoseconds if shift <= 0 else (nanoseconds >> shift) << shift
-        self._buckets[bucket] += 1
-        self.count += 1
-        if nanoseconds > self.max:
-            self.max = nanoseconds
-
-    def percentile(self, fraction: float) -> int:
-        """The smallest bucket value at or below which `fraction` of samples lie."""
-        if not self.count:
-            return 0
-        rank = max(1, -(-int(fraction * self.count * 1_000_000) // 1_000_000))
-        seen = 0
-        for bucket in sorted(self._buckets):
-            seen += self._buckets[bucket]
-            if seen >= rank:
-                return bucket
-        return self.max
-
-    def summary(self) -> LatencySummary:
-        us = 1_000
-        return LatencySummary(
-            count=self.count,
-            p50_us=self.percentile(0.50) / us,
-            p90_us=self.percentile(0.90) / us,
-            p99_us=self.percentile(0.99) / us,
-            max_us=self.max / us,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class LatencySummary:
-    count: int
-    p50_us: float
-    p90_us: float
-    p99_us: float
-    max_us: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,30 +154,18 @@ class RunMetrics:
     filled_size: int = 0
     notional: int = 0
     fees: int = 0
-    rejects: dict[str, Counter[str]] = field(default_factory=dict)
+    rejects: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     illegal: int = 0
     illegal_examples: list[IllegalTransitionRecord] = field(default_factory=list)
-    latency: dict[str, dict[str, LatencyHistogram]] = field(default_factory=dict)
-    positions: dict[str, Position] = field(default_factory=dict)
+    # venue -> message kind -> histogram, and market id -> position: made when first used
+    latency: defaultdict[str, defaultdict[str, LatencyHistogram]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(LatencyHistogram))
+    )
+    positions: defaultdict[str, Position] = field(default_factory=lambda: defaultdict(Position))
     faults_handled: Counter[str] = field(default_factory=Counter)
-
-    def position(self, market_id: str) -> Position:
-        position = self.positions.get(market_id)
-        if position is None:
-            position = self.positions[market_id] = Position()
-        return position
-
-    def reject(self, venue: str, reason: str) -> None:
-        self.rejects.setdefault(venue, Counter())[reason] += 1
 
     def illegal_move(self, order_id: int, state: str, event: str, time_ns: int) -> None:
         """Count a refused move; the first ILLEGAL_EXAMPLES are kept in full."""
         self.illegal += 1
         if len(self.illegal_examples) < ILLEGAL_EXAMPLES:
             self.illegal_examples.append(IllegalTransitionRecord(order_id, state, event, time_ns))
-
-    def histogram(self, venue: str, kind: str) -> LatencyHistogram:
-        by_kind = self.latency.setdefault(venue, {})
-        if kind not in by_kind:
-            by_kind[kind] = LatencyHistogram()
-        return by_kind[kind]

@@ -1,9 +1,9 @@
 """The hot core: ring queue, sequence counter, fixed-point arithmetic, transition table,
-order book, timeline, event log, intents and orders, and the order tracker.
+order book, timeline, event log, intents and orders, latency histogram, order tracker.
 
 Each piece is a compiled Cython module (`ring`, `sequence`, `fixed`, `transitions`,
-`book`, `timeline`, `eventlog`, `orders`, `tracker`) with a pure-Python twin (`ring_py`,
-...) that behaves identically.
+`book`, `timeline`, `eventlog`, `orders`, `histogram`, `tracker`) with a pure-Python
+twin (`ring_py`, ...) that behaves identically.
 The compiled core is used when it is built and POLYEDGE_NO_EXTENSIONS is unset (or "0");
 COMPILED tells which is loaded.
 """
@@ -27,6 +27,7 @@ MODULES = (
     "book",
     "eventlog",
     "fixed",
+    "histogram",
     "orders",
     "ring",
     "sequence",
@@ -60,6 +61,7 @@ if TYPE_CHECKING or COMPILED:
     from polyedge._core.book import OrderBook
     from polyedge._core.eventlog import EventLog
     from polyedge._core.fixed import add, div, mul, mul_div, sub
+    from polyedge._core.histogram import LatencyHistogram
     from polyedge._core.orders import Intent, Order
     from polyedge._core.ring import RingQueue
     from polyedge._core.sequence import Sequence
@@ -70,6 +72,7 @@ else:
     from polyedge._core.book_py import OrderBook
     from polyedge._core.eventlog_py import EventLog
     from polyedge._core.fixed_py import add, div, mul, mul_div, sub
+    from polyedge._core.histogram_py import LatencyHistogram
     from polyedge._core.orders_py import Intent, Order
     from polyedge._core.ring_py import RingQueue
     from polyedge._core.sequence_py import Sequence
@@ -85,6 +88,7 @@ __all__ = [
     "TRANSITIONS",
     "EventLog",
     "Intent",
+    "LatencyHistogram",
     "Order",
     "OrderBook",
     "OrderEvent",

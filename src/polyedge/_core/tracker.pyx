@@ -104,7 +104,7 @@ cdef class OrderTracker:
             metrics.filled_size += size
             metrics.notional += price * size  # units squared; scaled once at the end
             metrics.fees += fee
-            position = metrics.position(market.market_id)
+            position = metrics.positions[market.market_id]
             held = size if intent.side is _BUY else -size
             if intent.outcome is _YES:
                 position.yes += held
@@ -113,12 +113,12 @@ cdef class OrderTracker:
             position.cash -= held * price
             position.fees += fee
             if first_fill:
-                metrics.histogram(venue, "fill").record(now - order.sent_at)
+                metrics.latency[venue]["fill"].record(now - order.sent_at)
         elif event is _REJECT:
-            metrics.reject(venue, reason)
+            metrics.rejects[venue][reason] += 1
         elif event in _LATENCY_KIND:
             start = order.sent_at if event is _ACK else order.cancel_sent_at
-            metrics.histogram(venue, _LATENCY_KIND[event]).record(now - start)
+            metrics.latency[venue][_LATENCY_KIND[event]].record(now - start)
         cdef bint terminal = order.state in _TERMINAL
         if intent.group_id:
             if size:

@@ -119,7 +119,7 @@ class OrderTracker:
             metrics.filled_size += size
             metrics.notional += price * size  # units squared; scaled once at the end
             metrics.fees += fee
-            position = metrics.position(intent.market.market_id)
+            position = metrics.positions[intent.market.market_id]
             held = size if intent.side is Side.BUY else -size
             if intent.outcome is Outcome.YES:
                 position.yes += held
@@ -128,12 +128,12 @@ class OrderTracker:
             position.cash -= held * price
             position.fees += fee
             if first_fill:
-                metrics.histogram(venue, "fill").record(now - order.sent_at)
+                metrics.latency[venue]["fill"].record(now - order.sent_at)
         elif event is OrderEvent.REJECT:
-            metrics.reject(venue, reason)
+            metrics.rejects[venue][reason] += 1
         elif event in LATENCY_KIND:
             start = order.sent_at if event is OrderEvent.ACK else order.cancel_sent_at
-            metrics.histogram(venue, LATENCY_KIND[event]).record(now - start)
+            metrics.latency[venue][LATENCY_KIND[event]].record(now - start)
         terminal = order.is_terminal
         if intent.group_id:
             if size:
