@@ -23,7 +23,7 @@ from polyedge.config import ConfigError, TestConfig
 from polyedge.coordinator import Coordinator
 from polyedge.events import EventLog, run_uuid
 from polyedge.fixedpoint import SCALE, Rounding, round_div
-from polyedge.intents import IntentGenerator, Timed, intent_count
+from polyedge.intents import IntentGenerator, Timed
 from polyedge.lanes import Lane, VenueExecutor
 from polyedge.metrics import RunMetrics, RunResult, StoreSummary
 from polyedge.recovery import Recovery, recover
@@ -103,6 +103,10 @@ class _Pipeline:
 
     def quote(self, intent: Intent) -> tuple[int, int]:
         return self.simulators[intent.market.venue].quote(intent.market.market_id, intent.outcome)
+
+    def taken(self) -> int:
+        """Intents routed so far, a group counting one per leg (the router counts them)."""
+        return sum(self.metrics.intents_by_kind.values())
 
     def _pause(self) -> None:
         assert isinstance(self.scheduler, VirtualScheduler)
@@ -237,15 +241,15 @@ class DryTestingEngine:
                 await persistence.start()
             room = persistence.room if persistence else _no_wait
             if self.config.mode == "virtual":
-                taken = await self._run_virtual(pipeline, progress, room)
+                await self._run_virtual(pipeline, progress, room)
             else:
-                taken = await self._run_realtime(pipeline, progress, room)
+                await self._run_realtime(pipeline, progress, room)
             digest = pipeline.log.digest()
             store = await persistence.finish(digest, self._stopping) if persistence else None
         finally:
             if self._store is not None:
                 await self._store.close()
-        return _result(pipeline, taken, wall_clock() - started, self._stopping, digest, store)
+        return _result(pipeline, wall_clock() - started, self._stopping, digest, store)
 
     def _batches(self, pipeline: _Pipeline, batch_size: int) -> AsyncIterator[list[Timed]]:
         source = self._source
@@ -256,12 +260,13 @@ class DryTestingEngine:
             source = IntentGenerator(self.config, pipeline.markets).batches()
         return timed_batches(source, batch_size, lambda: pipeline.scheduler.now)
 
-    async def _run_virtual(self, pipeline: _Pipeline, progress: Progress | None, room: Room) -> int:
+    async def _run_virtual(
+        self, pipeline: _Pipeline, progress: Progress | None, room: Room
+    ) -> None:
         scheduler = pipeline.scheduler
         assert isinstance(scheduler, VirtualScheduler)
         executors = {executor.lane.venue: executor for executor in pipeline.executors}
         route = pipeline.router.route
-        taken = 0
         async for batch in self._batches(pipeline, self.config.batch_size):
             if self._stopping:
                 break
@@ -271,23 +276,20 @@ class DryTestingEngine:
             for executor in pipeline.executors:
                 executor.drain()
             await pipeline.advance(batch[-1][0])
-            taken += intent_count(batch)
             if progress:
-                progress(taken)
+                progress(pipeline.taken())
             await room()  # the store's buffer is full: wait for the writer
             await asyncio.sleep(0)  # let the loop breathe (signals, other tasks)
         await pipeline.advance(None)
         await pipeline.coordinator.finish()
-        return taken
 
     async def _run_realtime(
         self, pipeline: _Pipeline, progress: Progress | None, room: Room
-    ) -> int:
+    ) -> None:
         scheduler = pipeline.scheduler
         assert isinstance(scheduler, RealtimeScheduler)
         senders_done = asyncio.Event()
         senders = [asyncio.create_task(e.run(senders_done)) for e in pipeline.executors]
-        taken = 0
         try:
             async for batch in self._batches(pipeline, 1):
                 for time, item in batch:
@@ -300,9 +302,8 @@ class DryTestingEngine:
                     for lane in pipeline.lanes.values():
                         if lane.queue:
                             lane.pushed.set()
-                    taken += intent_count([(time, item)])
                 if progress:
-                    progress(taken)
+                    progress(pipeline.taken())
                 await room()
                 if self._stopping:
                     break
@@ -311,7 +312,6 @@ class DryTestingEngine:
             senders_done.set()
             await asyncio.gather(*senders)
         await scheduler.idle()
-        return taken
 
 
 def _tapes(config: TestConfig, markets: dict[str, Market]) -> dict[str, MarketTape]:
@@ -364,13 +364,13 @@ def _nothing() -> None:
 
 def _result(
     pipeline: _Pipeline,
-    taken: int,
     wall_seconds: float,
     interrupted: bool,
     digest: str,
     store: StoreSummary | None,
 ) -> RunResult:
     metrics, log = pipeline.metrics, pipeline.log
+    taken = pipeline.taken()
     states = dict(metrics.final_states)
     for state, count in pipeline.tracker.unfinished().items():
         states[state] = states.get(state, 0) + count

@@ -44,11 +44,6 @@ _CANCELLABLE = 4096  # recent resting orders a cancel may pick from (flat memory
 Timed = tuple[int, Intent | Cancel | ArbitrageGroup]
 
 
-def intent_count(batch: list[Timed]) -> int:
-    """Intents in `batch`: a group counts one per leg."""
-    return sum(len(item.legs) if isinstance(item, ArbitrageGroup) else 1 for _, item in batch)
-
-
 @dataclass(frozen=True, slots=True)
 class _Sizes:
     """Sizes every venue of some legs accepts: low + k steps, k in [0, count)."""
@@ -119,16 +114,17 @@ class IntentGenerator:
                 if remaining is None
                 else min(self._config.batch_size, remaining)
             )
-            batch = self._batch(size, end_ns)
+            batch, count = self._batch(size, end_ns)
             if not batch:
                 return
             if remaining is not None:
-                remaining -= intent_count(batch)
+                remaining -= count
             yield batch
             if end_ns is not None and self._time > end_ns:
                 return
 
-    def _batch(self, size: int, end_ns: int | None) -> list[Timed]:
+    def _batch(self, size: int, end_ns: int | None) -> tuple[list[Timed], int]:
+        """Up to `size` intents (a group counts one per leg), and how many there are."""
         rng, mix = self._rng, self._config.mix
         gaps = rng.exponential(1e9 / self._config.arrival_rate, size)
         times = (self._time + np.cumsum(gaps)).astype(np.int64).tolist()
@@ -154,7 +150,7 @@ class IntentGenerator:
             while refresh and refresh[0][0] <= time and count < size:
                 due, target = refresh.popleft()
                 self._time = max(due, self._time)
-                batch.append((self._time, Cancel(intent_id=self._ids.next(), target=target)))
+                batch.append((self._time, Cancel(self._ids.next(), target)))
                 count += 1
             if count == size:  # cancels or arbitrage pairs filled it; spare draws unused
                 break
@@ -174,7 +170,7 @@ class IntentGenerator:
                 kind = "gtc"  # no room for a pair, or no opportunity on the quotes now
             if kind == "cancel":
                 target = self._cancellable[int(picks[i] * len(self._cancellable))]
-                batch.append((time, Cancel(intent_id=self._ids.next(), target=target)))
+                batch.append((time, Cancel(self._ids.next(), target)))
                 count += 1
             elif group is not None:
                 batch.append((time, group))
@@ -202,7 +198,7 @@ class IntentGenerator:
                 batch.append((time, intent))
                 count += 1
             self._time = time
-        return batch
+        return batch, count
 
     def _price(
         self, leg: _Leg, time: int, buy: int, yes: int, marketable: bool, offset: int

@@ -68,17 +68,19 @@ class VenueExecutor:
         order.sent_at = self._scheduler.now
         if self._tracker.apply(order, OrderEvent.SUBMIT):
             self._simulator.submit(order)
-            self._watch(order, cancel=False)
+            if self._timeout:
+                self._watch(order, cancel=False)
 
     def cancel(self, order: Order) -> None:
         """Ask the venue to cancel `order` (already PENDING_CANCEL)."""
         self._simulator.cancel(order)
-        self._watch(order, cancel=True)
+        if self._timeout:
+            self._watch(order, cancel=True)
 
     def _watch(self, order: Order, cancel: bool) -> None:
-        if self._timeout:
-            when = self._scheduler.now + self._timeout
-            self._scheduler.at(when, self._check, order, cancel, order.answers, _STATUS_QUERIES)
+        """Look again after the response timeout (only with faults injected)."""
+        when = self._scheduler.now + self._timeout
+        self._scheduler.at(when, self._check, order, cancel, order.answers, _STATUS_QUERIES)
 
     def _check(self, order: Order, cancel: bool, answers: int, queries: int) -> None:
         """Nothing heard about the order (or, for a cancel, nothing settling it) since the
