@@ -28,6 +28,12 @@ from polyedge.types import (
     Venue,
 )
 
+# Members read on every order, bound once: on Python 3.11 reading a member off its
+# Enum class costs ten times a global (EnumType.__getattr__ slows every class read).
+_CANCEL_REQUEST = OrderEvent.CANCEL_REQUEST
+_REJECT = OrderEvent.REJECT
+_PENDING = OrderState.PENDING
+
 _KIND = {tif: tif.value.lower() for tif in TimeInForce}
 
 
@@ -84,9 +90,7 @@ class OrderRouter:
         order = Order(intent.intent_id, intent, lane.sequence.next(), time)  # lane seq, sent at
         self._tracker.register(order)
         if not lane.queue.try_push(order):  # full, and the policy is to reject
-            self._scheduler.at(
-                time, self._tracker.apply, order, OrderEvent.REJECT, 0, 0, 0, LANE_FULL
-            )
+            self._scheduler.at(time, self._tracker.apply, order, _REJECT, 0, 0, 0, LANE_FULL)
         return None
 
     def _cancel_intent(self, item: Cancel) -> None:
@@ -97,10 +101,10 @@ class OrderRouter:
 
     def cancel_order(self, order: Order) -> bool:
         """Ask for `order`'s cancellation now; False when there is nothing to cancel."""
-        if not (is_working(order) or order.state is OrderState.PENDING):
+        if not (is_working(order) or order.state is _PENDING):
             return False
-        sent = order.state is not OrderState.PENDING  # a queued order is cancelled locally
+        sent = order.state is not _PENDING  # a queued order is cancelled locally
         order.cancel_sent_at = self._scheduler.now
-        if self._tracker.apply(order, OrderEvent.CANCEL_REQUEST) and sent:
+        if self._tracker.apply(order, _CANCEL_REQUEST) and sent:
             self._venues[order.intent.market.venue].cancel(order)
         return True

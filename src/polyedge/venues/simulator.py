@@ -35,6 +35,23 @@ from polyedge.venues.amounts import affordable_size
 from polyedge.venues.liquidity import BookLiquidity, PricePath, TouchLiquidity, WalkPath
 from polyedge.venues.profiles import Rule
 
+# Members read on every order, bound once: on Python 3.11 reading a member off its
+# Enum class costs ten times a global (EnumType.__getattr__ slows every class read).
+_MAKER = Liquidity.MAKER
+_TAKER = Liquidity.TAKER
+_ACK = OrderEvent.ACK
+_CANCEL_ACK = OrderEvent.CANCEL_ACK
+_CANCEL_REJECT = OrderEvent.CANCEL_REJECT
+_EXPIRE = OrderEvent.EXPIRE
+_FILL = OrderEvent.FILL
+_REJECT = OrderEvent.REJECT
+_VENUE_CANCEL = OrderEvent.VENUE_CANCEL
+_NO = Outcome.NO
+_YES = Outcome.YES
+_BUY = Side.BUY
+_FAK = TimeInForce.FAK
+_FOK = TimeInForce.FOK
+
 _NS = 1_000_000_000
 Resolve = Callable[[str, Outcome | None], None]  # market id, winner (None: void)
 
@@ -168,21 +185,21 @@ class VenueSimulator:
             return
         code = self._broken_rule(intent, venue_market, now)
         if code:
-            self._send(now, order, OrderEvent.REJECT, reason=code)
+            self._send(now, order, _REJECT, reason=code)
             return
         liquidity = venue_market.liquidity
         bid, ask = liquidity.quote(now, intent.outcome)
-        buying = intent.side is Side.BUY
+        buying = intent.side is _BUY
         crosses = intent.price >= ask if buying else intent.price <= bid
         if crosses and intent.post_only:
-            self._send(now, order, OrderEvent.REJECT, reason=self._codes[Rule.POST_ONLY_CROSS])
+            self._send(now, order, _REJECT, reason=self._codes[Rule.POST_ONLY_CROSS])
             return
         if crosses and buying and intent.size * intent.price < self._min_marketable_buy * SCALE:
-            self._send(now, order, OrderEvent.REJECT, reason=self._codes[Rule.MIN_MARKETABLE_BUY])
+            self._send(now, order, _REJECT, reason=self._codes[Rule.MIN_MARKETABLE_BUY])
             return
         tif = intent.time_in_force
         wanted = intent.size if intent.max_cost is None else self._affordable(intent, venue_market)
-        fok = tif is TimeInForce.FOK
+        fok = tif is _FOK
         stopped = False  # self-trade prevention stopped it short of an order of ours
         if crosses and self._self_trade != "none":
             room, ours = liquidity.self_trades(order, now)
@@ -199,17 +216,17 @@ class VenueSimulator:
         )
         filled = sum(size for _, size, _ in taken)
         if fok and (filled < wanted or not wanted or stopped):
-            self._send(now, order, OrderEvent.REJECT, reason=self._codes[Rule.FOK_UNFILLED])
+            self._send(now, order, _REJECT, reason=self._codes[Rule.FOK_UNFILLED])
             return
         working = _Working(order, intent.size - filled, now)
         self._open[order.order_id] = working
         for price, size, _ in taken:
-            self._fill_message(working, price, size, Liquidity.TAKER)
+            self._fill_message(working, price, size, _TAKER)
         faults = self._faults
         if not faults:
-            self._send(now, order, OrderEvent.ACK)
+            self._send(now, order, _ACK)
         elif not faults.drop_ack():
-            self._send(faults.ack_time(now, working.last), order, OrderEvent.ACK)
+            self._send(faults.ack_time(now, working.last), order, _ACK)
         rest = working.rest
         if not rest:
             del self._open[order.order_id]
@@ -217,10 +234,10 @@ class VenueSimulator:
         if stopped:  # the venue cancels what is left of it at the cross with our own
             self._venue_cancel(working, venue_market)
             return
-        if tif in (TimeInForce.FAK, TimeInForce.FOK):
+        if tif in (_FAK, _FOK):
             # The rest expires, after the fill messages: FAK's, or what max_cost capped off.
             del self._open[order.order_id]
-            self._send(self._after(working, 0), order, OrderEvent.EXPIRE)
+            self._send(self._after(working, 0), order, _EXPIRE)
             return
         liquidity.rest(order, rest, now)
         if intent.expires_at is not None:
@@ -266,7 +283,7 @@ class VenueSimulator:
             intent.size,
             intent.max_cost or 0,
             market.size_step,
-            lambda size: market.fees.fee(size, intent.price, Liquidity.TAKER),
+            lambda size: market.fees.fee(size, intent.price, _TAKER),
         )
 
     def _take_token(self, now: int) -> bool:
@@ -287,7 +304,7 @@ class VenueSimulator:
         working.rest -= size
         if not working.rest:
             del self._open[order_id]
-        self._fill_message(working, price, size, Liquidity.MAKER)
+        self._fill_message(working, price, size, _MAKER)
 
     def _fill_message(self, working: _Working, price: int, size: int, side: Liquidity) -> None:
         """Tell the engine its order traded, with the fee the venue's market charges."""
@@ -295,15 +312,15 @@ class VenueSimulator:
         fee = self._markets[order.intent.market.market_id].market.fees.fee(size, price, side)
         self._trade_ids += 1
         when = self._after(working, self._fill.next())
-        self._send(when, order, OrderEvent.FILL, price, size, fee, trade_id=self._trade_ids)
+        self._send(when, order, _FILL, price, size, fee, trade_id=self._trade_ids)
         if self._faults and self._faults.duplicate_fill():
-            self._send(when, order, OrderEvent.FILL, price, size, fee, trade_id=self._trade_ids)
+            self._send(when, order, _FILL, price, size, fee, trade_id=self._trade_ids)
 
     def _expire(self, order: Order) -> None:
         working = self._open.pop(order.order_id, None)
         if working is not None:
             self._markets[order.intent.market.market_id].liquidity.remove(order.order_id)
-            self._send(self._after(working, self._ack.next()), order, OrderEvent.EXPIRE)
+            self._send(self._after(working, self._ack.next()), order, _EXPIRE)
 
     def _cancel_arrives(self, order: Order) -> None:
         now = self._scheduler.now
@@ -316,11 +333,11 @@ class VenueSimulator:
         if self._faults and self._faults.down(now):
             reason = self._codes[Rule.OUTAGE]
             when = self._after(working, self._cancel.next())
-            self._send(when, order, OrderEvent.CANCEL_REJECT, reason=reason)
+            self._send(when, order, _CANCEL_REJECT, reason=reason)
             return
         del self._open[order.order_id]
         self._markets[order.intent.market.market_id].liquidity.remove(order.order_id)
-        self._send(self._after(working, 0), order, OrderEvent.CANCEL_ACK)
+        self._send(self._after(working, 0), order, _CANCEL_ACK)
 
     def _status_arrives(self, order: Order, cancelling: bool) -> None:
         """Answer a status query with what the venue knows of the order; a query about a
@@ -330,13 +347,11 @@ class VenueSimulator:
         if order.order_id in self._lost:
             self._lost.discard(order.order_id)
             reason = self._codes[Rule.UNKNOWN_ORDER]
-            self._send(
-                self._scheduler.now + self._ack.next(), order, OrderEvent.REJECT, reason=reason
-            )
+            self._send(self._scheduler.now + self._ack.next(), order, _REJECT, reason=reason)
         elif cancelling:
             self._cancel_arrives(order)
         elif (working := self._open.get(order.order_id)) is not None:
-            self._send(self._after(working, self._ack.next()), order, OrderEvent.ACK)
+            self._send(self._after(working, self._ack.next()), order, _ACK)
         # Otherwise the order is done and the message saying so is on its way.
 
     # --- the market's lifecycle -------------------------------------------------------------
@@ -358,9 +373,9 @@ class VenueSimulator:
         if resolution is None or self._resolve is None:
             return
         if resolution == "fair":
-            bid, ask = venue_market.liquidity.quote(now, Outcome.YES)
+            bid, ask = venue_market.liquidity.quote(now, _YES)
             yes_wins = draw * SCALE < (bid + ask) // 2
-            winner: Outcome | None = Outcome.YES if yes_wins else Outcome.NO
+            winner: Outcome | None = _YES if yes_wins else _NO
         else:
             winner = None if resolution == "void" else Outcome(resolution)
         self._resolve(market_id, winner)
@@ -370,7 +385,7 @@ class VenueSimulator:
         order = working.order
         del self._open[order.order_id]
         venue_market.liquidity.remove(order.order_id)
-        self._send(self._after(working, self._cancel.next()), order, OrderEvent.VENUE_CANCEL)
+        self._send(self._after(working, self._cancel.next()), order, _VENUE_CANCEL)
 
     # --- messages to the engine -------------------------------------------------------------
 
