@@ -151,6 +151,7 @@ class IntentGenerator:
         picks = rng.random(size).tolist()
 
         lifetime_ns = int(mix.gtc_lifetime_s * 1e9)
+        gtd_lifetime_ns = int(mix.gtd_lifetime_s * 1e9)
         batch: list[Timed] = []
         count = 0  # intents in the batch: a group counts one per leg
         for i in range(size):
@@ -198,7 +199,7 @@ class IntentGenerator:
                     price=self._price(leg, time, sides[i], outcomes[i], marketable[i], offsets[i]),
                     size=leg.sizes.draw(size_draws[i]),
                     time_in_force=tif,
-                    expires_at=time + leg.market.gtd_threshold + int(mix.gtd_lifetime_s * 1e9)
+                    expires_at=time + leg.market.gtd_threshold + gtd_lifetime_ns
                     if kind == "gtd"
                     else None,
                     post_only=post_only[i] and kind in ("gtc", "gtd"),

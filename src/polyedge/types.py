@@ -37,6 +37,8 @@ class Liquidity(LenientEnum):
     TAKER = "taker"
 
 
+_TAKER = Liquidity.TAKER  # read on every fee, bound once (see intents.py)
+
 # size * rate * variance is in units ** (2 + 2 * exponent); the fee is in units.
 _FEE_DENOMINATORS = {exponent: SCALE ** (1 + 2 * exponent) for exponent in (1, 2)}
 
@@ -66,7 +68,7 @@ class FeeProfile:
 
     def fee(self, size: int, price: int, liquidity: Liquidity) -> int:
         """The fee in units for `size` units traded at `price`."""
-        rate = self.taker_rate if liquidity is Liquidity.TAKER else self.maker_rate
+        rate = self.taker_rate if liquidity is _TAKER else self.maker_rate
         if not rate:
             return 0  # makers, on most venues: no need for the exact arithmetic below
         variance = (price * (SCALE - price)) ** self.exponent

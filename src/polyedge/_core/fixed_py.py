@@ -71,17 +71,22 @@ def checked_rounding(rounding: object) -> Rounding:
     return Rounding(rounding)
 
 
+# Read on every fee: on Python 3.11 reading a member off its Enum class costs ten times a
+# global (EnumType.__getattr__).
+_FLOOR, _CEIL, _TOWARD_ZERO = Rounding.FLOOR, Rounding.CEIL, Rounding.TOWARD_ZERO
+
+
 def round_div(numerator: int, denominator: int, rounding: int) -> int:
     """numerator / denominator rounded as asked, exactly, for integers of any size."""
     mode = rounding if type(rounding) is Rounding else checked_rounding(rounding)  # hot: fees
     if denominator == 0:
         raise ZeroDivisionError("fixed-point division by zero")
     quotient, remainder = divmod(numerator, denominator)  # quotient is the floor
-    if remainder == 0 or mode is Rounding.FLOOR:
+    if remainder == 0 or mode is _FLOOR:
         return quotient
-    if mode is Rounding.CEIL:
+    if mode is _CEIL:
         return quotient + 1
-    if mode is Rounding.TOWARD_ZERO:
+    if mode is _TOWARD_ZERO:
         return quotient + 1 if quotient < 0 else quotient
     # HALF_EVEN: the exact quotient lies strictly between quotient and quotient + 1.
     twice, whole = abs(2 * remainder), abs(denominator)

@@ -59,12 +59,13 @@ Resolve = Callable[[str, Outcome | None], None]  # market id, winner (None: void
 class _Market:
     """The venue's own view of one market."""
 
-    __slots__ = ("config", "liquidity", "market", "open")
+    __slots__ = ("config", "grid", "liquidity", "market", "open")
 
     def __init__(
         self, config: MarketConfig, market: Market, liquidity: BookLiquidity | TouchLiquidity
     ) -> None:
         self.config = config
+        self.grid = config.price_structure  # read per order: a pydantic read costs more
         self.market = market
         self.liquidity = liquidity
         self.open = True
@@ -98,6 +99,7 @@ class VenueSimulator:
         self._random_codes = rules.random_reject_codes
         self._self_trade = rules.self_trade_prevention
         self._responses = config.responses
+        self._reject_rate = config.responses.reject_rate  # read per order (as grid is)
         self._scheduler = scheduler
         self._deliver = tracker.apply
         self._resolve = resolve
@@ -259,7 +261,7 @@ class VenueSimulator:
             return codes[Rule.PRICE_BOUNDS]
         if intent.price % market.tick_size:
             return codes[Rule.TICK]
-        grid = venue_market.config.price_structure
+        grid = venue_market.grid
         if grid is not None and not grid.is_valid(intent.price):
             return codes[Rule.TICK]  # on the finest step, but not on the grid at that price
         if intent.size < market.min_size:
@@ -270,7 +272,7 @@ class VenueSimulator:
             return codes[Rule.EXPIRATION]
         if self._capacity and not self._take_token(now):
             return codes[Rule.RATE_LIMITED]
-        if self._chance.next() < self._responses.reject_rate:
+        if self._chance.next() < self._reject_rate:
             return self._random_codes[int(self._chance.next() * len(self._random_codes))]
         return ""
 
