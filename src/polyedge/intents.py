@@ -39,17 +39,13 @@ _NO = Outcome.NO
 _YES = Outcome.YES
 _BUY = Side.BUY
 _SELL = Side.SELL
-_FAK = TimeInForce.FAK
-_FOK = TimeInForce.FOK
-_GTC = TimeInForce.GTC
-_GTD = TimeInForce.GTD
 
 KINDS = ("gtc", "gtd", "fok", "fak", "cancel", "arbitrage")
 _TIME_IN_FORCE = {
-    "gtc": _GTC,
-    "gtd": _GTD,
-    "fok": _FOK,
-    "fak": _FAK,
+    "gtc": TimeInForce.GTC,
+    "gtd": TimeInForce.GTD,
+    "fok": TimeInForce.FOK,
+    "fak": TimeInForce.FAK,
 }
 _CANCELLABLE = 4096  # recent resting orders a cancel may pick from (flat memory)
 

@@ -21,7 +21,6 @@ from polyedge.venues.simulator import VenueSimulator
 # Enum class costs ten times a global (EnumType.__getattr__ slows every class read).
 _SUBMIT = OrderEvent.SUBMIT
 _PENDING = OrderState.PENDING
-_PENDING_CANCEL = OrderState.PENDING_CANCEL
 
 _STATUS_QUERIES = 20  # asked this often in vain, an order is reported unreconciled
 
@@ -74,19 +73,17 @@ class VenueExecutor:
         order.sent_at = self._scheduler.now
         if self._tracker.apply(order, _SUBMIT):
             self._simulator.submit(order)
-            if self._timeout:
-                self._watch(order, cancel=False)
+            self._watch(order, cancel=False)
 
     def cancel(self, order: Order) -> None:
         """Ask the venue to cancel `order` (already PENDING_CANCEL)."""
         self._simulator.cancel(order)
-        if self._timeout:
-            self._watch(order, cancel=True)
+        self._watch(order, cancel=True)
 
     def _watch(self, order: Order, cancel: bool) -> None:
-        """Look again after the response timeout (only with faults injected)."""
-        when = self._scheduler.now + self._timeout
-        self._scheduler.at(when, self._check, order, cancel, order.answers, _STATUS_QUERIES)
+        if self._timeout:
+            when = self._scheduler.now + self._timeout
+            self._scheduler.at(when, self._check, order, cancel, order.answers, _STATUS_QUERIES)
 
     def _check(self, order: Order, cancel: bool, answers: int, queries: int) -> None:
         """Nothing heard about the order (or, for a cancel, nothing settling it) since the
@@ -94,7 +91,7 @@ class VenueExecutor:
         if order.is_terminal:
             return
         if order.answers != answers:
-            if not (cancel and order.state is _PENDING_CANCEL):
+            if not (cancel and order.state is OrderState.PENDING_CANCEL):
                 return  # the venue answered
             answers = order.answers  # a fill, but nothing about the cancel: keep waiting
         elif not queries:
@@ -102,7 +99,7 @@ class VenueExecutor:
             return
         else:
             self._tracker.handled("status_query")
-            self._simulator.status(order, cancelling=order.state is _PENDING_CANCEL)
+            self._simulator.status(order, cancelling=order.state is OrderState.PENDING_CANCEL)
             queries -= 1
         when = self._scheduler.now + self._timeout
         self._scheduler.at(when, self._check, order, cancel, answers, queries)

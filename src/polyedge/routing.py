@@ -31,7 +31,6 @@ from polyedge.types import (
 # Members read on every order, bound once: on Python 3.11 reading a member off its
 # Enum class costs ten times a global (EnumType.__getattr__ slows every class read).
 _CANCEL_REQUEST = OrderEvent.CANCEL_REQUEST
-_REJECT = OrderEvent.REJECT
 _PENDING = OrderState.PENDING
 
 _KIND = {tif: tif.value.lower() for tif in TimeInForce}
@@ -90,7 +89,9 @@ class OrderRouter:
         order = Order(intent.intent_id, intent, lane.sequence.next(), time)  # lane seq, sent at
         self._tracker.register(order)
         if not lane.queue.try_push(order):  # full, and the policy is to reject
-            self._scheduler.at(time, self._tracker.apply, order, _REJECT, 0, 0, 0, LANE_FULL)
+            self._scheduler.at(
+                time, self._tracker.apply, order, OrderEvent.REJECT, 0, 0, 0, LANE_FULL
+            )
         return None
 
     def _cancel_intent(self, item: Cancel) -> None:

@@ -20,7 +20,7 @@ from polyedge._core.definitions import (
     Outcome,
     Side,
 )
-from polyedge._core.tracker_py import LATENCY_KIND, REFUSED, STATE_NAMES, NoGroups
+from polyedge._core.tracker_py import LATENCY_KIND, REFUSED, STATE_NAMES, NoGroups, unfinished
 from polyedge.errors import IllegalTransition, InvalidValue
 
 cdef frozenset _TERMINAL = TERMINAL_STATES
@@ -178,8 +178,4 @@ cdef class OrderTracker:
 
     def unfinished(self):
         """States of the orders still in flight, by name."""
-        cdef dict states = {}
-        cdef Order order
-        for order in self.in_flight.values():
-            states[order.state.name] = states.get(order.state.name, 0) + 1
-        return states
+        return unfinished(self.in_flight.values())

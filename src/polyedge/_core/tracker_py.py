@@ -8,6 +8,7 @@ move is recorded with the order, its state and the event, and the run goes on.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from polyedge._core.definitions import (
@@ -28,6 +29,14 @@ if TYPE_CHECKING:
 REFUSED = -1  # the to-state logged for a refused move
 LATENCY_KIND = {OrderEvent.ACK: "submit_ack", OrderEvent.CANCEL_ACK: "cancel_ack"}
 STATE_NAMES = {state: state.name for state in OrderState}  # Enum.name is slow on a hot path
+
+
+def unfinished(orders: Iterable[Order]) -> dict[str, int]:
+    """States of `orders` (those still in flight), by name: either tracker's cold path."""
+    states: dict[str, int] = {}
+    for order in orders:
+        states[order.state.name] = states.get(order.state.name, 0) + 1
+    return states
 
 
 class GroupWatcher(Protocol):
@@ -192,7 +201,4 @@ class OrderTracker:
 
     def unfinished(self) -> dict[str, int]:
         """States of the orders still in flight, by name."""
-        states: dict[str, int] = {}
-        for order in self.in_flight.values():
-            states[order.state.name] = states.get(order.state.name, 0) + 1
-        return states
+        return unfinished(self.in_flight.values())

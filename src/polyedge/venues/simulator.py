@@ -41,13 +41,9 @@ _MAKER = Liquidity.MAKER
 _TAKER = Liquidity.TAKER
 _ACK = OrderEvent.ACK
 _CANCEL_ACK = OrderEvent.CANCEL_ACK
-_CANCEL_REJECT = OrderEvent.CANCEL_REJECT
 _EXPIRE = OrderEvent.EXPIRE
 _FILL = OrderEvent.FILL
 _REJECT = OrderEvent.REJECT
-_VENUE_CANCEL = OrderEvent.VENUE_CANCEL
-_NO = Outcome.NO
-_YES = Outcome.YES
 _BUY = Side.BUY
 _FAK = TimeInForce.FAK
 _FOK = TimeInForce.FOK
@@ -335,7 +331,7 @@ class VenueSimulator:
         if self._faults and self._faults.down(now):
             reason = self._codes[Rule.OUTAGE]
             when = self._after(working, self._cancel.next())
-            self._send(when, order, _CANCEL_REJECT, reason=reason)
+            self._send(when, order, OrderEvent.CANCEL_REJECT, reason=reason)
             return
         del self._open[order.order_id]
         self._markets[order.intent.market.market_id].liquidity.remove(order.order_id)
@@ -375,9 +371,9 @@ class VenueSimulator:
         if resolution is None or self._resolve is None:
             return
         if resolution == "fair":
-            bid, ask = venue_market.liquidity.quote(now, _YES)
+            bid, ask = venue_market.liquidity.quote(now, Outcome.YES)
             yes_wins = draw * SCALE < (bid + ask) // 2
-            winner: Outcome | None = _YES if yes_wins else _NO
+            winner: Outcome | None = Outcome.YES if yes_wins else Outcome.NO
         else:
             winner = None if resolution == "void" else Outcome(resolution)
         self._resolve(market_id, winner)
@@ -387,7 +383,7 @@ class VenueSimulator:
         order = working.order
         del self._open[order.order_id]
         venue_market.liquidity.remove(order.order_id)
-        self._send(self._after(working, self._cancel.next()), order, _VENUE_CANCEL)
+        self._send(self._after(working, self._cancel.next()), order, OrderEvent.VENUE_CANCEL)
 
     # --- messages to the engine -------------------------------------------------------------
 
