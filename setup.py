@@ -16,15 +16,39 @@ MODULES = [
     "histogram",
     "tracker",
 ]
+# The plain Python modules every order passes through, compiled as they are: each is
+# its own pure-Python twin (POLYEDGE_NO_EXTENSIONS=1 imports the .py beside the build).
+# Measured: 11% fewer instructions per intent. Pydantic models (config, venues.latency)
+# stay interpreted: pydantic reads their class bodies in ways compiled code breaks.
+ORDER_PATH = [
+    "engine",
+    "intents",
+    "sources",
+    "routing",
+    "lanes",
+    "coordinator",
+    "types",
+    "fixedpoint",
+    "randomness",
+    "metrics",
+    "venues.simulator",
+    "venues.liquidity",
+    "venues.prices",
+    "venues.amounts",
+]
 
-extensions = [
+core = [
     Extension(f"polyedge._core.{name}", [f"{CORE}/{name}.pyx"], include_dirs=[CORE])
     for name in MODULES
+]
+order_path = [
+    Extension(f"polyedge.{name}", [f"src/polyedge/{name.replace('.', '/')}.py"])
+    for name in ORDER_PATH
 ]
 
 setup(
     ext_modules=cythonize(
-        extensions,
+        core,
         include_path=["src"],
         compiler_directives={
             "language_level": 3,
@@ -33,5 +57,11 @@ setup(
             "initializedcheck": False,
             "embedsignature": True,
         },
+    )
+    + cythonize(
+        order_path,
+        include_path=["src"],
+        # Type hints stay hints: the compiled module accepts and refuses what the .py does.
+        compiler_directives={"language_level": 3, "annotation_typing": False},
     ),
 )

@@ -18,24 +18,35 @@ needs_extensions = pytest.mark.skipif(
 )
 
 
-def _loaded_core(no_extensions: str | None) -> str:
+def _loaded_core(no_extensions: str | None) -> tuple[str, str, list[str]]:
+    """COMPILED, the ring queue's module, and the plain modules (outside the core) that
+    came from a compiled build, as a new process with `no_extensions` sees them."""
     env = {k: v for k, v in os.environ.items() if k != "POLYEDGE_NO_EXTENSIONS"}
     if no_extensions is not None:
         env["POLYEDGE_NO_EXTENSIONS"] = no_extensions
-    code = "import polyedge; print(polyedge.COMPILED, polyedge._core.RingQueue.__module__)"
+    code = (
+        "import sys, polyedge, polyedge.cli\n"
+        "built = [n for n, m in sys.modules.items() if n.startswith('polyedge.') and\n"
+        "         '_core' not in n and m.__file__.endswith(('.so', '.pyd'))]\n"
+        "print(polyedge.COMPILED, polyedge._core.RingQueue.__module__, *sorted(built))"
+    )
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    return run.stdout.strip()
+    compiled, ring, *built = run.stdout.split()
+    return compiled, ring, built
 
 
 def test_switch_selects_the_pure_python_core() -> None:
-    assert _loaded_core("1") == "False polyedge._core.ring_py"
+    assert _loaded_core("1") == ("False", "polyedge._core.ring_py", [])
 
 
 @needs_extensions
 @pytest.mark.parametrize("value", [None, "0", ""])
 def test_compiled_core_is_the_default(value: str | None) -> None:
-    assert _loaded_core(value) == "True polyedge._core.ring"
+    compiled, ring, built = _loaded_core(value)
+    assert (compiled, ring) == ("True", "polyedge._core.ring")
+    # The build compiles the order path's plain modules too (setup.py's ORDER_PATH).
+    assert {"polyedge.engine", "polyedge.venues.simulator", "polyedge.routing"} <= set(built)
 
 
 def _public_api(module: ModuleType) -> dict[str, list[str]]:

@@ -22,6 +22,7 @@ import pytest
 
 ROOT = Path(__file__).parents[2]
 CORE = ("fixed", "ring", "sequence", "transitions")
+ORDER_PATH = ("engine", "routing", "venues/simulator")
 
 
 def _interpreters() -> list[str]:
@@ -44,6 +45,11 @@ def _run(*args: str | Path, env: dict[str, str] | None = None) -> str:
     done = subprocess.run([str(a) for a in args], capture_output=True, text=True, env=env)
     assert done.returncode == 0, f"{args}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
     return done.stdout
+
+
+def _built(files: list[str], module: str) -> bool:
+    """Whether the wheel's `files` hold an extension module built for `module`."""
+    return any(f.startswith(f"{module}.") and f.endswith((".so", ".pyd")) for f in files)
 
 
 def _venv(python: str, where: Path) -> Path:
@@ -74,10 +80,10 @@ def test_wheel_installs_and_runs_the_same_on_both_cores(python: str, tmp_path: P
         files = archive.namelist()
     assert not [f for f in files if f.endswith(".c")], "the wheel must carry no C sources"
     for module in CORE:
-        assert any(
-            f.startswith(f"polyedge/_core/{module}.") and f.endswith((".so", ".pyd")) for f in files
-        )
+        assert _built(files, f"polyedge/_core/{module}")
         assert f"polyedge/_core/{module}.pxd" in files and f"polyedge/_core/{module}.pyi" in files
+    for module in ORDER_PATH:  # compiled, with the .py beside it as its twin
+        assert _built(files, f"polyedge/{module}") and f"polyedge/{module}.py" in files
     for data in ("polyedge/py.typed", "polyedge/example.toml", "polyedge/store/schema.sql"):
         assert data in files
 

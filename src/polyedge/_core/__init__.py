@@ -5,12 +5,22 @@ Each piece is a compiled Cython module (`ring`, `sequence`, `fixed`, `transition
 `book`, `timeline`, `eventlog`, `orders`, `histogram`, `tracker`) with a pure-Python
 twin (`ring_py`, ...) that behaves identically.
 The compiled core is used when it is built and POLYEDGE_NO_EXTENSIONS is unset (or "0");
-COMPILED tells which is loaded.
+COMPILED tells which is loaded. The build also compiles the plain modules on the order
+path (setup.py's ORDER_PATH) beside their .py; with POLYEDGE_NO_EXTENSIONS set, those
+are imported from the .py, which is their twin.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from importlib.machinery import (
+    BYTECODE_SUFFIXES,
+    SOURCE_SUFFIXES,
+    FileFinder,
+    SourceFileLoader,
+    SourcelessFileLoader,
+)
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -55,7 +65,20 @@ def extensions_built() -> bool:
     return True
 
 
+def interpret_plain_modules() -> None:
+    """Import polyedge's plain modules from their .py even where a compiled copy lies
+    beside them (Python's own finders prefer the compiled one)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    loaders = ((SourceFileLoader, SOURCE_SUFFIXES), (SourcelessFileLoader, BYTECODE_SUFFIXES))
+    subpackages = [e.path for e in os.scandir(package) if e.is_dir() and e.name.isidentifier()]
+    for directory in (package, *subpackages):
+        if os.path.basename(directory) != "_core":  # the core has twins of its own
+            sys.path_importer_cache[directory] = FileFinder(directory, *loaders)
+
+
 COMPILED = not NO_EXTENSIONS and extensions_built()
+if NO_EXTENSIONS:
+    interpret_plain_modules()
 
 if TYPE_CHECKING or COMPILED:
     from polyedge._core.book import OrderBook
