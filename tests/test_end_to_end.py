@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from polyedge import _core
+from polyedge import _core, engine
 from polyedge.config import IntentMix, LatencyConfig, ResponseModel, TestConfig, VenueConfig
 from polyedge.engine import DryTestingEngine
 from polyedge.metrics import RunResult
@@ -76,24 +76,22 @@ def test_digest_is_the_same_across_processes_and_cores() -> None:
     assert run(TestConfig(intents=4000, seed=3)).digest == compiled["digest"]
 
 
-def test_an_illegal_venue_event_is_refused_counted_and_reported(monkeypatch: Any) -> None:
-    """A misbehaving venue that sends a fill after acknowledging a cancel."""
-    original = VenueSimulator._cancel_arrives
+class _FillsAfterCancel(VenueSimulator):
+    """A misbehaving venue: it sends a fill a second after acknowledging a cancel."""
 
-    def fill_after_cancel(self: VenueSimulator, order: Any) -> None:
-        original(self, order)
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.clock, self.tracker = args[3], args[4]  # the scheduler, the order tracker
+
+    def _cancel_arrives(self, order: Any) -> None:
+        super()._cancel_arrives(order)
         step = order.intent.market.min_size
-        self._scheduler.at(
-            self._scheduler.now + 10**9,
-            self._deliver,
-            order,
-            OrderEvent.FILL,
-            order.intent.price,
-            step,
-            0,
-        )
+        when = self.clock.now + 10**9
+        self.clock.at(when, self.tracker.apply, order, OrderEvent.FILL, order.intent.price, step, 0)
 
-    monkeypatch.setattr(VenueSimulator, "_cancel_arrives", fill_after_cancel)
+
+def test_an_illegal_venue_event_is_refused_counted_and_reported(monkeypatch: Any) -> None:
+    monkeypatch.setattr(engine, "VenueSimulator", _FillsAfterCancel)
     result = run(TestConfig(intents=3_000))
     assert result.illegal_transitions > 0
     assert result.illegal_examples[0].event in ("FILL", "PARTIAL_FILL")

@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).parents[2]
 CORE = ("fixed", "ring", "sequence", "transitions")
-ORDER_PATH = ("engine", "routing", "venues/simulator")
+ORDER_PATH = ("lanes", "routing", "venues/simulator")  # compiled, typed by a .pxd
 
 
 def _interpreters() -> list[str]:
@@ -74,6 +74,8 @@ def test_wheel_installs_and_runs_the_same_on_both_cores(python: str, tmp_path: P
         assert any(n.endswith(f"_core/{module}.pyx") for n in names)
         assert any(n.endswith(f"_core/{module}.pxd") for n in names)
     assert any(n.endswith("polyedge_atomic.h") for n in names)
+    for module in ORDER_PATH:
+        assert any(n.endswith(f"polyedge/{module}.pxd") for n in names)
 
     (wheel,) = dist.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:

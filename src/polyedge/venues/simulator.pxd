@@ -1,0 +1,35 @@
+cimport cython
+
+from polyedge.randomness cimport Draws
+
+
+@cython.final
+cdef class _Market:
+    cdef public object config, grid, market, liquidity
+    cdef public bint open
+
+
+@cython.final
+cdef class _Working:
+    cdef public object order
+    cdef public object rest, last
+
+
+cdef class VenueSimulator:
+    cdef object _codes, _min_marketable_buy, _random_codes, _self_trade, _responses
+    cdef object _reject_rate, _scheduler, _deliver, _resolve
+    cdef object _ack, _fill, _cancel
+    cdef Draws _chance
+    cdef readonly dict _markets  # read by tests: a market's liquidity
+    cdef dict _open, _in_transit
+    cdef set _lost
+    cdef object _faults
+    cdef public object faults
+    cdef object _trade_ids, _refill, _capacity, _tokens, _refilled_at
+
+    cpdef submit(self, order)
+    cpdef _send(self, when, order, event, price=*, size=*, fee=*, reason=*, trade_id=*)
+    cpdef _connected(self, when)
+    cpdef _after(self, _Working working, latency)
+    cpdef _fill_message(self, _Working working, price, size, side)
+    cpdef _broken_rule(self, intent, _Market venue_market, now)
