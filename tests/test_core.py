@@ -19,15 +19,16 @@ needs_extensions = pytest.mark.skipif(
 
 
 def _loaded_core(no_extensions: str | None) -> tuple[str, str, list[str]]:
-    """COMPILED, the ring queue's module, and the plain modules (outside the core) that
-    came from a compiled build, as a new process with `no_extensions` sees them."""
+    """COMPILED, the ring queue's module, and the plain modules (the core's .pyx aside)
+    that came from a compiled build, as a new process with `no_extensions` sees them."""
     env = {k: v for k, v in os.environ.items() if k != "POLYEDGE_NO_EXTENSIONS"}
     if no_extensions is not None:
         env["POLYEDGE_NO_EXTENSIONS"] = no_extensions
     code = (
         "import sys, polyedge, polyedge.cli\n"
+        "core = {f'polyedge._core.{name}' for name in polyedge._core.MODULES}\n"
         "built = [n for n, m in sys.modules.items() if n.startswith('polyedge.') and\n"
-        "         '_core' not in n and m.__file__.endswith(('.so', '.pyd'))]\n"
+        "         n not in core and m.__file__.endswith(('.so', '.pyd'))]\n"
         "print(polyedge.COMPILED, polyedge._core.RingQueue.__module__, *sorted(built))"
     )
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
@@ -46,7 +47,8 @@ def test_compiled_core_is_the_default(value: str | None) -> None:
     compiled, ring, built = _loaded_core(value)
     assert (compiled, ring) == ("True", "polyedge._core.ring")
     # The build compiles the order path's plain modules too (setup.py's ORDER_PATH).
-    assert {"polyedge.engine", "polyedge.venues.simulator", "polyedge.routing"} <= set(built)
+    expected = {"polyedge.engine", "polyedge.venues.simulator", "polyedge._core.orders_py"}
+    assert expected <= set(built)
 
 
 def _public_api(module: ModuleType) -> dict[str, list[str]]:

@@ -1,11 +1,13 @@
 cimport cython
 
+from polyedge._core.ring cimport RingQueue as CoreRingQueue
 from polyedge.venues.simulator cimport VenueSimulator
 
 
 @cython.final
 cdef class Lane:
-    cdef public object policy, pushed, queue, sequence, space, venue
+    cdef public object policy, pushed, sequence, space, venue
+    cdef public CoreRingQueue queue
 
 
 @cython.final

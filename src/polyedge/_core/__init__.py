@@ -6,8 +6,8 @@ Each piece is a compiled Cython module (`ring`, `sequence`, `fixed`, `transition
 twin (`ring_py`, ...) that behaves identically.
 The compiled core is used when it is built and POLYEDGE_NO_EXTENSIONS is unset (or "0");
 COMPILED tells which is loaded. The build also compiles the plain modules on the order
-path (setup.py's ORDER_PATH) beside their .py; with POLYEDGE_NO_EXTENSIONS set, those
-are imported from the .py, which is their twin.
+path (setup.py's ORDER_PATH, the twins' shared checks among them) beside their .py; with
+POLYEDGE_NO_EXTENSIONS set, those are imported from the .py, which is their twin.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import os
 import sys
 from importlib.machinery import (
     BYTECODE_SUFFIXES,
+    EXTENSION_SUFFIXES,
     SOURCE_SUFFIXES,
+    ExtensionFileLoader,
     FileFinder,
     SourceFileLoader,
     SourcelessFileLoader,
@@ -66,14 +68,18 @@ def extensions_built() -> bool:
 
 
 def interpret_plain_modules() -> None:
-    """Import polyedge's plain modules from their .py even where a compiled copy lies
-    beside them (Python's own finders prefer the compiled one)."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    loaders = ((SourceFileLoader, SOURCE_SUFFIXES), (SourcelessFileLoader, BYTECODE_SUFFIXES))
+    """Import polyedge's modules from their .py wherever a compiled copy lies beside one
+    (Python's own finders prefer the compiled copy); a module with no .py (the core's
+    .pyx) still comes from its build."""
+    package = os.path.dirname(os.path.dirname(__file__))
+    loaders = (
+        (SourceFileLoader, SOURCE_SUFFIXES),
+        (SourcelessFileLoader, BYTECODE_SUFFIXES),
+        (ExtensionFileLoader, EXTENSION_SUFFIXES),
+    )
     subpackages = [e.path for e in os.scandir(package) if e.is_dir() and e.name.isidentifier()]
     for directory in (package, *subpackages):
-        if os.path.basename(directory) != "_core":  # the core has twins of its own
-            sys.path_importer_cache[directory] = FileFinder(directory, *loaders)
+        sys.path_importer_cache[directory] = FileFinder(directory, *loaders)
 
 
 COMPILED = not NO_EXTENSIONS and extensions_built()

@@ -18,8 +18,7 @@ cdef class _Working:
 cdef class VenueSimulator:
     cdef object _codes, _min_marketable_buy, _random_codes, _self_trade, _responses
     cdef object _reject_rate, _scheduler, _deliver, _resolve
-    cdef object _ack, _fill, _cancel
-    cdef Draws _chance
+    cdef Draws _ack, _fill, _cancel, _chance
     cdef readonly dict _markets  # read by tests: a market's liquidity
     cdef dict _open, _in_transit
     cdef set _lost
