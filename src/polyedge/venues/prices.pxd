@@ -1,3 +1,6 @@
+# Compiles prices.py's classes as extension types (setup.py's ORDER_PATH): C attributes,
+# and C calls to the methods declared cpdef. The .py stays the pure-Python twin.
+
 cimport cython
 
 from polyedge.randomness cimport Draws
