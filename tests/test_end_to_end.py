@@ -79,9 +79,11 @@ def test_digest_is_the_same_across_processes_and_cores() -> None:
 class _FillsAfterCancel(VenueSimulator):
     """A misbehaving venue: it sends a fill a second after acknowledging a cancel."""
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.clock, self.tracker = args[3], args[4]  # the scheduler, the order tracker
+    def __init__(
+        self, config: Any, markets: Any, seed: int, scheduler: Any, tracker: Any, *rest: Any
+    ) -> None:
+        super().__init__(config, markets, seed, scheduler, tracker, *rest)
+        self.clock, self.tracker = scheduler, tracker  # the base keeps its own out of reach
 
     def _cancel_arrives(self, order: Any) -> None:
         super()._cancel_arrives(order)
