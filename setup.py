@@ -14,6 +14,7 @@ MODULES = [
     "eventlog",
     "orders",
     "histogram",
+    "metrics",
     "tracker",
 ]
 # The plain Python modules every order passes through, compiled as they are: each is

@@ -1,15 +1,15 @@
-"""What a run measured: counters, latency histograms (the core's), and the typed result."""
+"""What a run measured: counters and latency histograms (the core's), and the typed result."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from polyedge._core import LatencyHistogram
+from polyedge._core import LatencyHistogram, Position, RunMetrics
 from polyedge._core.histogram_py import LatencySummary
-from polyedge.fixedpoint import SCALE, Rounding, round_div
+from polyedge._core.metrics_py import ILLEGAL_EXAMPLES, IllegalTransitionRecord, Settlement
 
 __all__ = [
+    "ILLEGAL_EXAMPLES",
     "ArbitrageSummary",
     "IllegalTransitionRecord",
     "LatencyHistogram",
@@ -20,15 +20,6 @@ __all__ = [
     "Settlement",
     "StoreSummary",
 ]
-ILLEGAL_EXAMPLES = 100  # refused moves kept in full for the report
-
-
-@dataclass(frozen=True, slots=True)
-class IllegalTransitionRecord:
-    order_id: int
-    state: str
-    event: str
-    time_ns: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,42 +54,6 @@ class ArbitrageSummary:
     exposure_by_second: dict[int, int]  # that peak, per simulated second
     cancel_latency_sim: LatencySummary  # first failure -> every sibling's cancel request
     cancel_latency_wall: LatencySummary
-
-
-@dataclass(slots=True)
-class Position:
-    """What a run holds in one market. Shares in units (negative: sold short); cash in
-    units squared (price x size, exact), fees in units."""
-
-    yes: int = 0
-    no: int = 0
-    cash: int = 0
-    fees: int = 0
-    winner: str | None = None  # "yes", "no", "void" once the market resolved
-
-    def summary(self, market_id: str) -> Settlement:
-        cash = round_div(self.cash, SCALE, Rounding.HALF_EVEN)
-        if self.winner is None:
-            payout = pnl = None
-        else:
-            # The winning token pays $1 a share; a void market returns positions at cost.
-            payout = {"yes": self.yes, "no": self.no, "void": -cash}[self.winner]
-            pnl = cash + payout - self.fees
-        return Settlement(market_id, self.winner, self.yes, self.no, cash, self.fees, payout, pnl)
-
-
-@dataclass(frozen=True, slots=True)
-class Settlement:
-    """One market's position at the end of a run, and its PnL if it resolved (units)."""
-
-    market_id: str
-    resolution: str | None  # yes / no / void, None while unresolved
-    yes: int
-    no: int
-    cash: int  # received minus paid for trades, before fees
-    fees: int
-    payout: int | None
-    pnl: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,33 +94,3 @@ class RunResult:
     settlements: list[Settlement] = field(default_factory=list)
     faults_injected: dict[str, dict[str, int]] = field(default_factory=dict)  # venue -> kind
     faults_handled: dict[str, int] = field(default_factory=dict)  # how the engine coped
-
-
-@dataclass(slots=True)
-class RunMetrics:
-    """Counters the engine updates as the run goes."""
-
-    intents_by_kind: Counter[str] = field(default_factory=Counter)
-    intents_refused: Counter[str] = field(default_factory=Counter)
-    orders: int = 0
-    final_states: Counter[str] = field(default_factory=Counter)
-    fills: int = 0
-    submitted_size: int = 0
-    filled_size: int = 0
-    notional: int = 0
-    fees: int = 0
-    rejects: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-    illegal: int = 0
-    illegal_examples: list[IllegalTransitionRecord] = field(default_factory=list)
-    # venue -> message kind -> histogram, and market id -> position: made when first used
-    latency: defaultdict[str, defaultdict[str, LatencyHistogram]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(LatencyHistogram))
-    )
-    positions: defaultdict[str, Position] = field(default_factory=lambda: defaultdict(Position))
-    faults_handled: Counter[str] = field(default_factory=Counter)
-
-    def illegal_move(self, order_id: int, state: str, event: str, time_ns: int) -> None:
-        """Count a refused move; the first ILLEGAL_EXAMPLES are kept in full."""
-        self.illegal += 1
-        if len(self.illegal_examples) < ILLEGAL_EXAMPLES:
-            self.illegal_examples.append(IllegalTransitionRecord(order_id, state, event, time_ns))

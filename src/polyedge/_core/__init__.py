@@ -40,6 +40,7 @@ MODULES = (
     "eventlog",
     "fixed",
     "histogram",
+    "metrics",
     "orders",
     "ring",
     "sequence",
@@ -91,6 +92,7 @@ if TYPE_CHECKING or COMPILED:
     from polyedge._core.eventlog import EventLog
     from polyedge._core.fixed import add, div, mul, mul_div, sub
     from polyedge._core.histogram import LatencyHistogram
+    from polyedge._core.metrics import Position, RunMetrics
     from polyedge._core.orders import Intent, Order
     from polyedge._core.ring import RingQueue
     from polyedge._core.sequence import Sequence
@@ -102,6 +104,7 @@ else:
     from polyedge._core.eventlog_py import EventLog
     from polyedge._core.fixed_py import add, div, mul, mul_div, sub
     from polyedge._core.histogram_py import LatencyHistogram
+    from polyedge._core.metrics_py import Position, RunMetrics
     from polyedge._core.orders_py import Intent, Order
     from polyedge._core.ring_py import RingQueue
     from polyedge._core.sequence_py import Sequence
@@ -123,8 +126,10 @@ __all__ = [
     "OrderEvent",
     "OrderState",
     "OrderTracker",
+    "Position",
     "RingQueue",
     "Rounding",
+    "RunMetrics",
     "Sequence",
     "Timeline",
     "add",

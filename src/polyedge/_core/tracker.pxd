@@ -1,9 +1,10 @@
 from polyedge._core.eventlog cimport EventLog
+from polyedge._core.metrics cimport RunMetrics
 from polyedge._core.orders cimport Order
 
 cdef class OrderTracker:
     cdef EventLog _log
-    cdef object _metrics
+    cdef RunMetrics _metrics
     cdef object _scheduler
     cdef dict _reasons
     cdef public object groups

@@ -2,14 +2,16 @@
 """OrderTracker compiled (see tracker_py.py for the contract).
 
 Every event of a run passes apply(). Here the order and the event log are C types:
-reading the order, moving it through the transition table and appending the log row
-are C calls, where the twin makes a Python call or attribute lookup for each. The
-run's figures stay in the Python RunMetrics both implementations update.
+reading the order, moving it through the transition table, adding to the run's figures
+(RunMetrics and Position are the compiled core's too) and appending the log row are C
+calls, where the twin makes a Python call or attribute lookup for each.
 """
 
 cimport cython
 
 from polyedge._core.eventlog cimport EventLog
+from polyedge._core.histogram cimport LatencyHistogram
+from polyedge._core.metrics cimport Position, RunMetrics
 from polyedge._core.orders cimport Order
 
 from polyedge._core.definitions import (
@@ -39,7 +41,9 @@ cdef object _YES = Outcome.YES
 cdef class OrderTracker:
     """The in-flight order table; apply() is where every order event goes."""
 
-    def __init__(self, EventLog log not None, metrics, scheduler, dict reasons not None):
+    def __init__(
+        self, EventLog log not None, RunMetrics metrics not None, scheduler, dict reasons not None
+    ):
         self._log = log
         self._metrics = metrics
         self._scheduler = scheduler
@@ -96,7 +100,9 @@ cdef class OrderTracker:
             return False
 
         order.answers += 1
-        metrics = self._metrics
+        cdef RunMetrics metrics = self._metrics
+        cdef Position position
+        cdef LatencyHistogram latency
         market = intent.market
         venue = market.venue
         if size:
@@ -113,12 +119,14 @@ cdef class OrderTracker:
             position.cash -= held * price
             position.fees += fee
             if first_fill:
-                metrics.latency[venue]["fill"].record(now - order.sent_at)
+                latency = metrics.latency[venue]["fill"]
+                latency.record(now - order.sent_at)
         elif event is _REJECT:
             metrics.rejects[venue][reason] += 1
         elif event in _LATENCY_KIND:
             start = order.sent_at if event is _ACK else order.cancel_sent_at
-            metrics.latency[venue][_LATENCY_KIND[event]].record(now - start)
+            latency = metrics.latency[venue][_LATENCY_KIND[event]]
+            latency.record(now - start)
         cdef bint terminal = order.state in _TERMINAL
         if intent.group_id:
             if size:
