@@ -13,3 +13,10 @@ cdef class IntentGenerator:
     cdef list _legs, _paired
 
     cpdef _price(self, leg, time, buy, yes, marketable, offset)
+
+    @cython.locals(
+        times=list, kinds=list, markets=list, sides=list, outcomes=list, marketable=list,
+        post_only=list, offsets=list, size_draws=list, picks=list, batch=list,
+        i=Py_ssize_t, count=Py_ssize_t, kind=str,
+    )
+    cpdef tuple _batch(self, Py_ssize_t size, end_ns)

@@ -4,6 +4,7 @@
 cimport cython
 
 from polyedge._core.ring cimport RingQueue as CoreRingQueue
+from polyedge._core.tracker cimport OrderTracker as CoreTracker
 from polyedge.venues.simulator cimport VenueSimulator
 
 
@@ -17,7 +18,8 @@ cdef class Lane:
 cdef class VenueExecutor:
     cdef public Lane lane
     cdef VenueSimulator _simulator
-    cdef object _scheduler, _tracker, _timeout
+    cdef CoreTracker _tracker
+    cdef object _scheduler, _timeout
 
     cpdef send(self, order)
     cpdef _watch(self, order, bint cancel)

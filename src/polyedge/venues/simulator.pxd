@@ -3,6 +3,7 @@
 
 cimport cython
 
+from polyedge._core.orders cimport Order as CoreOrder
 from polyedge.randomness cimport Draws
 
 
@@ -14,7 +15,7 @@ cdef class _Market:
 
 @cython.final
 cdef class _Working:
-    cdef public object order
+    cdef public CoreOrder order
     cdef public object rest, last
 
 
@@ -29,8 +30,8 @@ cdef class VenueSimulator:
     cdef public object faults
     cdef object _trade_ids, _refill, _capacity, _tokens, _refilled_at
 
-    cpdef submit(self, order)
-    cpdef _send(self, when, order, event, price=*, size=*, fee=*, reason=*, trade_id=*)
+    cpdef submit(self, CoreOrder order)
+    cpdef _send(self, when, CoreOrder order, event, price=*, size=*, fee=*, reason=*, trade_id=*)
     cpdef _connected(self, when)
     cpdef _after(self, _Working working, latency)
     cpdef _fill_message(self, _Working working, price, size, side)
