@@ -35,4 +35,9 @@ cdef class VenueSimulator:
     cpdef _connected(self, when)
     cpdef _after(self, _Working working, latency)
     cpdef _fill_message(self, _Working working, price, size, side)
+    @cython.locals(
+        venue_market=_Market, working=_Working, taken=list,
+        buying=bint, crosses=bint, fok=bint, stopped=bint,
+    )
+    cpdef _arrive(self, CoreOrder order)
     cpdef _broken_rule(self, intent, _Market venue_market, now)

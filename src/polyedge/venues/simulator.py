@@ -212,7 +212,7 @@ class VenueSimulator:
             if crosses and wanted and not (fok and stopped)
             else []
         )
-        filled = sum(size for _, size, _ in taken)
+        filled = sum([size for _, size, _ in taken])  # a list: a generator can't be in cpdef
         if fok and (filled < wanted or not wanted or stopped):
             self._send(now, order, _REJECT, reason=self._codes[Rule.FOK_UNFILLED])
             return
