@@ -265,7 +265,10 @@ class Coordinator:
 
     async def _abort(self, record: GroupRecord) -> None:
         self.metrics.aborted_by_reason[record.reason] += 1
-        await asyncio.gather(*(self._end_of(order) for order in record.orders))
+        # Every order's end, awaited as the futures they are: wrapping each in an _end_of
+        # coroutine made gather() start a task per order (a fifth of a long run's loop turns).
+        ends = [self._ends.get(order.order_id) for order in record.orders]
+        await asyncio.gather(*(end for end in ends if end is not None))
         filled = [order for order in record.orders if order.filled]
         if not filled:
             record.apply(GroupEvent.FLAT)
