@@ -73,6 +73,11 @@ def reject_counters() -> defaultdict[str, Counter[str]]:
     return defaultdict(Counter)
 
 
+def latency_histograms(histogram: type) -> defaultdict[str, defaultdict[str, LatencyHistogram]]:
+    """venue -> message kind -> a `histogram`, made when first used."""
+    return defaultdict(lambda: defaultdict(histogram))
+
+
 @dataclass(slots=True)
 class RunMetrics:
     """Counters the engine updates as the run goes."""
@@ -98,11 +103,6 @@ class RunMetrics:
 
     def illegal_move(self, order_id: int, state: str, event: str, time_ns: int) -> None:
         illegal_move(self, order_id, state, event, time_ns)
-
-
-def latency_histograms(histogram: type) -> defaultdict[str, defaultdict[str, LatencyHistogram]]:
-    """venue -> message kind -> a `histogram`, made when first used."""
-    return defaultdict(lambda: defaultdict(histogram))
 
 
 def illegal_move(metrics: RunMetrics, order_id: int, state: str, event: str, time_ns: int) -> None:
