@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from polyedge._core.orders_py import checked
 from polyedge.config import ArbitrageConfig, IntentMix, MarketConfig, TestConfig
 from polyedge.fixedpoint import SCALE, to_units
 from polyedge.intents import IntentGenerator, Timed
@@ -322,6 +323,9 @@ def test_every_intent_is_valid_for_its_market_and_venue() -> None:
             continue
         market = item.market
         assert market == markets[market.market_id]
+        # The generator builds its intents unchecked: each must pass every check an Intent
+        # makes (checked() raises on the first one broken; None: the enums were enums).
+        assert checked(item) is None
         assert market.check_price(item.price) == item.price
         assert item.price % market.tick_size == 0
         assert market.tick_size <= item.price <= SCALE - market.tick_size

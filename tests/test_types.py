@@ -143,6 +143,31 @@ def test_intents_are_frozen_values(orders_core: ModuleType) -> None:
     assert first.size == 100 * SCALE
 
 
+def test_unchecked_intents_are_built_as_given(orders_core: ModuleType) -> None:
+    fields: dict[str, Any] = dict(
+        intent_id=4,
+        market=market(),
+        side=Side.SELL,
+        outcome=Outcome.NO,
+        price=570_000,
+        size=5 * SCALE,
+        time_in_force=TimeInForce.GTD,
+        expires_at=9,
+        post_only=True,
+        group_id=2,
+        max_cost=None,
+    )
+    built = orders_core.Intent.unchecked(**fields)
+    assert type(built) is orders_core.Intent
+    assert built == orders_core.Intent(**fields)
+    assert orders_core.Intent.unchecked(*fields.values()) == built
+    # Nothing is checked: a price off the market's tick, and a negative size, pass.
+    forged = orders_core.Intent.unchecked(**(fields | {"price": 570_001, "size": -1}))
+    assert (forged.price, forged.size, forged.expires_at) == (570_001, -1, 9)
+    with pytest.raises(InvalidValue):
+        dataclasses.replace(forged)  # a copy made the usual way is checked
+
+
 def test_intents_replace_and_read_alike_in_both_cores(orders_core: ModuleType) -> None:
     built = intent(orders_core.Intent)
     assert dataclasses.replace(built, group_id=7).group_id == 7

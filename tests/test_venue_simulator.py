@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import fields
-from types import SimpleNamespace
 
 import pytest
 from venue_world import (
@@ -80,11 +79,10 @@ def test_price_off_the_tick_or_out_of_bounds_is_rejected(
     intent = world.intent(BUY, YES, "0.45", "10")
     # Intent construction refuses a price its Market's tick does not allow, so no honest
     # Intent can carry one. A client that skipped that check (or a hand-built message)
-    # can still send it; the venue must refuse it on its own. A stand-in with the intent's
-    # fields and the bad price plays such a client.
-    forged = SimpleNamespace(**{f.name: getattr(intent, f.name) for f in fields(intent)})
-    forged.price = u(price)
-    order = world.send(forged)  # type: ignore[arg-type]
+    # can still send it; the venue must refuse it on its own. An intent built unchecked,
+    # with the bad price, plays such a client.
+    given = {f.name: getattr(intent, f.name) for f in fields(intent)}
+    order = world.send(type(intent).unchecked(**(given | {"price": u(price)})))
     world.run()
     assert_rejected(world, order, world.codes[rule])
 

@@ -187,7 +187,9 @@ class IntentGenerator:
             else:
                 leg = self._legs[markets[i]]
                 tif = _TIME_IN_FORCE[kind]
-                intent = Intent(
+                # Valid by construction: on the tick within bounds, whole size steps from
+                # the minimum, expires_at for GTD only, post-only for resting kinds only.
+                intent = Intent.unchecked(
                     intent_id=self._ids.next(),
                     market=leg.market,
                     side=_BUY if sides[i] else _SELL,
@@ -248,7 +250,7 @@ class IntentGenerator:
         group_id = self._ids.current + 1  # the first leg's id names the group
         tif = TimeInForce(self._config.arbitrage.leg_time_in_force)
         legs = tuple(
-            Intent(
+            Intent.unchecked(  # asks on the tick, sizes accepted by both venues
                 intent_id=self._ids.next(),
                 market=leg.market,
                 side=_BUY,

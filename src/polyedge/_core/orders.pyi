@@ -20,6 +20,20 @@ class Intent:
         group_id: int = 0,
         max_cost: int | None = None,
     ) -> None: ...
+    @staticmethod
+    def unchecked(
+        intent_id: int,
+        market: Market,
+        side: Side,
+        outcome: Outcome,
+        price: int,
+        size: int,
+        time_in_force: TimeInForce,
+        expires_at: int | None = None,
+        post_only: bool = False,
+        group_id: int = 0,
+        max_cost: int | None = None,
+    ) -> Intent: ...
     @property
     def intent_id(self) -> int: ...
     @property

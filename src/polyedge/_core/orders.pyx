@@ -48,6 +48,26 @@ cdef class Intent:
         if enums is not None:
             self.side, self.outcome, self.time_in_force = enums
 
+    @staticmethod
+    def unchecked(
+        intent_id, market, side, outcome, price, size, time_in_force, expires_at=None,
+        post_only=False, group_id=0, max_cost=None,
+    ):
+        """An Intent built without the checks (see orders_py.Intent.unchecked)."""
+        cdef Intent intent = Intent.__new__(Intent)
+        intent.intent_id = intent_id
+        intent.market = market
+        intent.side = side
+        intent.outcome = outcome
+        intent.price = price
+        intent.size = size
+        intent.time_in_force = time_in_force
+        intent.expires_at = expires_at
+        intent.post_only = post_only
+        intent.group_id = group_id
+        intent.max_cost = max_cost
+        return intent
+
 
 @dataclass
 cdef class Order:
