@@ -3,6 +3,8 @@
 
 cimport cython
 
+from polyedge._core.orders cimport Intent as CoreIntent
+
 
 @cython.final
 cdef class OrderRouter:
@@ -10,4 +12,4 @@ cdef class OrderRouter:
     cdef object _metrics, _scheduler, _tracker
     cdef public object start_group
 
-    cpdef send(self, intent, time)
+    cpdef send(self, CoreIntent intent, time)

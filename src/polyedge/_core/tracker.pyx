@@ -12,7 +12,7 @@ cimport cython
 from polyedge._core.eventlog cimport EventLog
 from polyedge._core.histogram cimport LatencyHistogram
 from polyedge._core.metrics cimport Position, RunMetrics
-from polyedge._core.orders cimport Order
+from polyedge._core.orders cimport Intent, Order
 
 from polyedge._core.definitions import (
     DUPLICATE_TRADE,
@@ -76,7 +76,7 @@ cdef class OrderTracker:
         now = self._scheduler.now
         before = order.state
         cdef bint first_fill = order.filled == 0
-        intent = order.intent  # any object with an Intent's fields (a forged message)
+        cdef Intent intent = order.intent
         try:
             if event is _FILL:
                 # One connection delivers an order's fills in order: a trade id not above

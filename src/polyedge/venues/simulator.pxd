@@ -3,7 +3,7 @@
 
 cimport cython
 
-from polyedge._core.orders cimport Order as CoreOrder
+from polyedge._core.orders cimport Intent as CoreIntent, Order as CoreOrder
 from polyedge.randomness cimport Draws
 
 
@@ -36,8 +36,8 @@ cdef class VenueSimulator:
     cpdef _after(self, _Working working, latency)
     cpdef _fill_message(self, _Working working, price, size, side)
     @cython.locals(
-        venue_market=_Market, working=_Working, taken=list,
+        intent=CoreIntent, venue_market=_Market, working=_Working, taken=list,
         buying=bint, crosses=bint, fok=bint, stopped=bint,
     )
     cpdef _arrive(self, CoreOrder order)
-    cpdef _broken_rule(self, intent, _Market venue_market, now)
+    cpdef _broken_rule(self, CoreIntent intent, _Market venue_market, now)
