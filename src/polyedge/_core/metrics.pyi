@@ -1,4 +1,4 @@
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import Field
 from typing import Any, ClassVar
 
@@ -19,20 +19,20 @@ class Position:
 
 class RunMetrics:
     __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
-    intents_by_kind: Counter[str]
-    intents_refused: Counter[str]
+    intents_by_kind: defaultdict[str, int]
+    intents_refused: defaultdict[str, int]
     orders: int
-    final_states: Counter[str]
+    final_states: defaultdict[str, int]
     fills: int
     submitted_size: int
     filled_size: int
     notional: int
     fees: int
-    rejects: defaultdict[str, Counter[str]]
+    rejects: defaultdict[str, defaultdict[str, int]]
     illegal: int
     illegal_examples: list[IllegalTransitionRecord]
     latency: defaultdict[str, defaultdict[str, LatencyHistogram]]
     positions: defaultdict[str, Position]
-    faults_handled: Counter[str]
+    faults_handled: defaultdict[str, int]
     def __init__(self) -> None: ...
     def illegal_move(self, order_id: int, state: str, event: str, time_ns: int) -> None: ...

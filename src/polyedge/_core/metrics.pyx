@@ -7,12 +7,13 @@ measured, cost more than the rest of its bookkeeping). Fields stay Python object
 the figures are the same unbounded ints as the twin's.
 """
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from cython.dataclasses cimport dataclass, field
 
 from polyedge._core.histogram import LatencyHistogram
 from polyedge._core.metrics_py import (
+    counter,
     illegal_move,
     latency_histograms,
     reject_counters,
@@ -47,10 +48,10 @@ def _latencies():
 cdef class RunMetrics:
     """Counters the engine updates as the run goes."""
 
-    intents_by_kind: object = field(default_factory=Counter)
-    intents_refused: object = field(default_factory=Counter)
+    intents_by_kind: object = field(default_factory=counter)
+    intents_refused: object = field(default_factory=counter)
     orders: object = 0
-    final_states: object = field(default_factory=Counter)
+    final_states: object = field(default_factory=counter)
     fills: object = 0
     submitted_size: object = 0
     filled_size: object = 0
@@ -61,7 +62,7 @@ cdef class RunMetrics:
     illegal_examples: object = field(default_factory=list)
     latency: object = field(default_factory=_latencies)
     positions: object = field(default_factory=_positions)
-    faults_handled: object = field(default_factory=Counter)
+    faults_handled: object = field(default_factory=counter)
 
     def illegal_move(self, order_id, state, event, time_ns):
         illegal_move(self, order_id, state, event, time_ns)
