@@ -30,7 +30,7 @@ from polyedge.recovery import Recovery, recover
 from polyedge.replay import MarketTape, fingerprint, read_market_data, read_orders
 from polyedge.routing import OrderRouter
 from polyedge.scheduler import RealtimeScheduler, Scheduler, VirtualScheduler, wall_clock
-from polyedge.sources import IntentSource, timed_batches
+from polyedge.sources import IntentSource, timed_batches, unchecked_batches
 from polyedge.state import OrderTracker
 from polyedge.store.base import RunRecord, Store, StoreError
 from polyedge.store.writer import BatchWriter
@@ -257,7 +257,7 @@ class DryTestingEngine:
         if source is None and replay is not None and replay.orders is not None:
             source = read_orders(replay.orders, pipeline.markets, start=replay.start)
         if source is None:
-            source = IntentGenerator(self.config, pipeline.markets).batches()
+            return unchecked_batches(IntentGenerator(self.config, pipeline.markets).batches())
         return timed_batches(source, batch_size, lambda: pipeline.scheduler.now)
 
     async def _run_virtual(

@@ -45,6 +45,13 @@ async def timed_batches(
         yield batch
 
 
+async def unchecked_batches(batches: Iterable[list[Timed]]) -> AsyncIterator[list[Timed]]:
+    """The seeded generator's batches, as they are: valid by construction, in time order.
+    timed_batches' check of every item cost a run 2% (measured)."""
+    for batch in batches:
+        yield batch
+
+
 def _checked(time: int, item: object, last: int) -> int:
     if not isinstance(item, Intent | Cancel | ArbitrageGroup):
         raise TypeError(
