@@ -169,6 +169,36 @@ def test_bad_rounding_mode(fixed: ModuleType, rounding: Any, error: type) -> Non
         fixed.mul_div(1, 1, 3, rounding)
 
 
+@settings(max_examples=3000)
+@given(
+    size=amounts | int64s,
+    price=st.integers(0, SCALE) | int64s,
+    rate=st.integers(0, SCALE) | int64s,
+    exponent=st.sampled_from([1, 2]),
+    quantum=st.sampled_from([1, 10, 10_000]) | int64s.filter(bool),
+    rounding=roundings,
+)
+@example(
+    size=INT64_MAX, price=INT64_MIN, rate=INT64_MAX, exponent=2, quantum=1, rounding=Rounding.FLOOR
+)
+@example(size=9, price=SCALE // 2, rate=70_000, exponent=1, quantum=10_000, rounding=Rounding.CEIL)
+def test_fee_matches_fraction(
+    fixed: ModuleType,
+    size: int,
+    price: int,
+    rate: int,
+    exponent: int,
+    quantum: int,
+    rounding: Rounding,
+) -> None:
+    # The compiled core computes in 128 bits where that suffices, else as its twin does.
+    exact = Fraction(
+        size * rate * (price * (SCALE - price)) ** exponent, SCALE ** (1 + 2 * exponent)
+    )
+    expected = quantum * reference_round(exact / quantum, Rounding(rounding))
+    assert fixed.fee(size, price, rate, exponent, quantum, rounding) == expected
+
+
 # --- exact rounding of arbitrary integers -----------------------------------------------
 
 

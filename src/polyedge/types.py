@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from polyedge._core import Intent, Order, OrderEvent, OrderState, Rounding
+from polyedge._core import Intent, Order, OrderEvent, OrderState, Rounding, fee
 from polyedge._core.definitions import LenientEnum, Outcome, Side, TimeInForce, Venue
 from polyedge.errors import InvalidValue
-from polyedge.fixedpoint import SCALE, checked_units, positive_units, round_div, to_str
+from polyedge.fixedpoint import SCALE, checked_units, positive_units, to_str
 
 __all__ = [
     "ArbitrageGroup",
@@ -38,9 +38,6 @@ class Liquidity(LenientEnum):
 
 
 _TAKER = Liquidity.TAKER  # read on every fee, bound once (see intents.py)
-
-# size * rate * variance is in units ** (2 + 2 * exponent); the fee is in units.
-_FEE_DENOMINATORS = {exponent: SCALE ** (1 + 2 * exponent) for exponent in (1, 2)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +67,8 @@ class FeeProfile:
         """The fee in units for `size` units traded at `price`."""
         rate = self.taker_rate if liquidity is _TAKER else self.maker_rate
         if not rate:
-            return 0  # makers, on most venues: no need for the exact arithmetic below
-        variance = (price * (SCALE - price)) ** self.exponent
-        steps = round_div(
-            size * rate * variance, _FEE_DENOMINATORS[self.exponent] * self.quantum, self.rounding
-        )
-        return steps * self.quantum
+            return 0  # makers, on most venues: no arithmetic needed
+        return fee(size, price, rate, self.exponent, self.quantum, self.rounding)
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,7 +90,7 @@ if NO_EXTENSIONS:
 if TYPE_CHECKING or COMPILED:
     from polyedge._core.book import OrderBook
     from polyedge._core.eventlog import EventLog
-    from polyedge._core.fixed import add, div, mul, mul_div, sub
+    from polyedge._core.fixed import add, div, fee, mul, mul_div, sub
     from polyedge._core.histogram import LatencyHistogram
     from polyedge._core.metrics import Position, RunMetrics
     from polyedge._core.orders import Intent, Order
@@ -102,7 +102,7 @@ if TYPE_CHECKING or COMPILED:
 else:
     from polyedge._core.book_py import OrderBook
     from polyedge._core.eventlog_py import EventLog
-    from polyedge._core.fixed_py import add, div, mul, mul_div, sub
+    from polyedge._core.fixed_py import add, div, fee, mul, mul_div, sub
     from polyedge._core.histogram_py import LatencyHistogram
     from polyedge._core.metrics_py import Position, RunMetrics
     from polyedge._core.orders_py import Intent, Order
@@ -136,6 +136,7 @@ __all__ = [
     "apply",
     "div",
     "extensions_built",
+    "fee",
     "load",
     "mul",
     "mul_div",

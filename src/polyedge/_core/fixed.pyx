@@ -22,6 +22,8 @@ from polyedge._core.fixed_py import SCALE as _SCALE_OBJ
 cdef extern from "polyedge_fixed.h" nogil:
     enum: PE_OK, PE_FLOOR, PE_TOWARD_ZERO
     int pe_mul_div(int64_t a, int64_t b, int64_t c, int rounding, int64_t *out)
+    int pe_fee_steps(int64_t size, int64_t price, int64_t rate, int exponent,
+                     int64_t quantum, int64_t scale, int rounding, int64_t *out)
 
 cdef int64_t SCALE = _SCALE_OBJ
 
@@ -89,3 +91,26 @@ def mul(a, b, rounding):
 def div(a, b, rounding):
     """a / b of two amounts at SCALE, rounded to SCALE (notional / price -> size)."""
     return mul_div_c(_units(a, "a"), SCALE, _units(b, "b"), _rounding(rounding))
+
+
+
+cdef inline bint _int64(object value, int64_t *out) noexcept:
+    """Whether `value` is an exact int that fits 64 bits (then stored in `out`)."""
+    cdef int overflow = 0
+    if not PyLong_CheckExact(value):
+        return False
+    out[0] = PyLong_AsLongLongAndOverflow(value, &overflow)
+    return not overflow
+
+
+def fee(size, price, rate, exponent, quantum, rounding):
+    """A fee curve's fee in units (see fixed_py.fee): in 128-bit integers when the
+    figures fit, else exactly in Python's (the twin), with the same result either way."""
+    cdef int64_t s, p, r, q, steps
+    if (
+        (exponent == 1 or exponent == 2)
+        and _int64(size, &s) and _int64(price, &p) and _int64(rate, &r) and _int64(quantum, &q)
+        and pe_fee_steps(s, p, r, exponent, q, SCALE, _rounding(rounding), &steps) == PE_OK
+    ):
+        return steps * quantum  # a Python int: the product may not fit 64 bits
+    return _py.fee(size, price, rate, exponent, quantum, rounding)

@@ -129,3 +129,12 @@ def div(a: int, b: int, rounding: int) -> int:
     """a / b of two amounts at SCALE, rounded to SCALE (notional / price -> size)."""
     a, b = checked_units(a, "a"), checked_units(b, "b")
     return mul_div(a, SCALE, b, rounding)
+
+
+def fee(size: int, price: int, rate: int, exponent: int, quantum: int, rounding: int) -> int:
+    """A fee curve's fee in units: size * rate * (price * (1 - price)) ** exponent, rounded
+    to a multiple of `quantum` units (size, price, rate and quantum in units). Exact."""
+    variance = (price * (SCALE - price)) ** exponent
+    # size * rate * variance is in units ** (2 + 2 * exponent); the fee is in units.
+    steps = round_div(size * rate * variance, SCALE ** (1 + 2 * exponent) * quantum, rounding)
+    return steps * quantum
