@@ -65,18 +65,18 @@ class OrderRouter:
         Returns None once it is routed (or refused), or the full lane it is waiting for
         under the "wait" policy: drain or await that lane, then route the item again.
         """
+        if isinstance(item, Intent):  # the most common item: checked first
+            full = self.send(item, time)
+            if full is None:
+                self._metrics.intents_by_kind[_KIND[item.time_in_force]] += 1
+            return full
         if isinstance(item, Cancel):
             self._metrics.intents_by_kind["cancel"] += 1
             self._scheduler.at(time, self._cancel_intent, item)
             return None
-        if isinstance(item, ArbitrageGroup):
-            self._metrics.intents_by_kind["arbitrage"] += len(item.legs)
-            self._scheduler.at(time, self.start_group, item)
-            return None
-        full = self.send(item, time)
-        if full is None:
-            self._metrics.intents_by_kind[_KIND[item.time_in_force]] += 1
-        return full
+        self._metrics.intents_by_kind["arbitrage"] += len(item.legs)
+        self._scheduler.at(time, self.start_group, item)
+        return None
 
     def send(self, intent: Intent, time: int) -> Lane | None:
         """Make `intent` an order and queue it in its venue's lane (as route() does)."""
