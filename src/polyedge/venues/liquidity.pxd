@@ -6,11 +6,20 @@ cimport cython
 from polyedge.randomness cimport Draws
 
 
+cdef class MarketLiquidity:
+    cdef public object tick
+
+    cpdef quote(self, now, outcome)
+    cpdef take(self, order, size, now, all_or_none)
+    cpdef self_trades(self, order, now)
+    cpdef rest(self, order, size, now)
+    cpdef remove(self, order_id)
+
+
 @cython.final
-cdef class BookLiquidity:
+cdef class BookLiquidity(MarketLiquidity):
     cdef object _unit, _path, _scheduler, _maker_fill, _ladder, _step_size, _depth
     cdef readonly object book
-    cdef public object tick
     cdef Draws _flow
     cdef object _synthetic_ids, _step
     cdef tuple _synthetic, _own_levels
@@ -21,3 +30,9 @@ cdef class BookLiquidity:
     cpdef _next_step(self, now)
     cpdef _catch_up(self, now)
     cpdef _maker_traded(self, order_id, yes_price, size)
+
+
+@cython.final
+cdef class TouchLiquidity(MarketLiquidity):
+    cdef object _walk, _step, _depth_steps, _responses, _scheduler, _maker_fill
+    cdef Draws _chance, _wait, _depth

@@ -95,6 +95,36 @@ class WalkPath:
         return _WalkQuote(bid * self._tick, ask * self._tick, self._depth)
 
 
+class MarketLiquidity:
+    """What the venue simulator asks of one market's liquidity, whichever the model.
+
+    A base class so that, compiled, the simulator calls these methods as C (liquidity.pxd).
+    """
+
+    tick: int  # the market's tick now (the venue changes it)
+
+    def quote(self, now: int, outcome: Outcome) -> tuple[int, int]:
+        """The best bid and ask of `outcome` now, in units."""
+        raise NotImplementedError
+
+    def take(self, order: Order, size: int, now: int, all_or_none: bool) -> Taken:
+        """What `order` takes now, up to `size` (all of it or nothing, if `all_or_none`)."""
+        raise NotImplementedError
+
+    def self_trades(self, order: Order, now: int) -> tuple[int, list[int]]:
+        """What `order` could take before it meets one of our own resting orders, and the
+        ids of ours it would trade with (best first), for self-trade prevention."""
+        raise NotImplementedError
+
+    def rest(self, order: Order, size: int, now: int) -> None:
+        """Leave `size` of `order` resting; its fills come through `maker_fill`."""
+        raise NotImplementedError
+
+    def remove(self, order_id: int) -> None:
+        """Our order no longer rests (cancelled or expired)."""
+        raise NotImplementedError
+
+
 def _yes_terms(intent: Intent) -> tuple[bool, int]:
     """(buys YES?, limit price of YES) of `intent`: BUY NO at q is SELL YES at 1 - q."""
     if intent.outcome is _YES:
@@ -110,7 +140,7 @@ def _on_tick(bid: int, ask: int, tick: int) -> tuple[int, int]:
     return bid, ask
 
 
-class BookLiquidity:
+class BookLiquidity(MarketLiquidity):
     """One market's order book, with synthetic liquidity following its price path."""
 
     def __init__(
@@ -173,15 +203,13 @@ class BookLiquidity:
         return taken
 
     def self_trades(self, order: Order, now: int) -> tuple[int, list[int]]:
-        """What `order` could take before it meets one of our own resting orders, and the
-        ids of ours it would trade with (best first), for self-trade prevention."""
         self._catch_up(now)
         buy, price = _yes_terms(order.intent)
         limit = price // self._unit
         book = self.book
         levels = self._own_levels[1 if buy else 0]  # a buyer meets our asks, a seller our bids
-        crossed = sorted(
-            (level for level in levels if (level <= limit if buy else level >= limit)),
+        crossed = sorted(  # from a list: a generator can't be in cpdef (liquidity.pxd)
+            [level for level in levels if (level <= limit if buy else level >= limit)],
             reverse=not buy,
         )
         if not crossed:
@@ -285,7 +313,7 @@ class BookLiquidity:
         self._maker_fill(order_id, SCALE - yes_price if no else yes_price, size)
 
 
-class TouchLiquidity:
+class TouchLiquidity(MarketLiquidity):
     """No book: fills at the touch up to a random depth, resting fills after random waits."""
 
     def __init__(

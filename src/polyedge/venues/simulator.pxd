@@ -5,11 +5,13 @@ cimport cython
 
 from polyedge._core.orders cimport Intent as CoreIntent, Order as CoreOrder
 from polyedge.randomness cimport Draws
+from polyedge.venues.liquidity cimport MarketLiquidity
 
 
 @cython.final
 cdef class _Market:
-    cdef public object config, grid, market, liquidity
+    cdef public object config, grid, market
+    cdef public MarketLiquidity liquidity
     cdef public bint open
 
 
@@ -34,10 +36,11 @@ cdef class VenueSimulator:
     cpdef _send(self, when, CoreOrder order, event, price=*, size=*, fee=*, reason=*, trade_id=*)
     cpdef _connected(self, when)
     cpdef _after(self, _Working working, latency)
+    @cython.locals(intent=CoreIntent, venue_market=_Market)
     cpdef _fill_message(self, _Working working, price, size, side)
     @cython.locals(
-        intent=CoreIntent, venue_market=_Market, working=_Working, taken=list,
-        buying=bint, crosses=bint, fok=bint, stopped=bint,
+        intent=CoreIntent, venue_market=_Market, liquidity=MarketLiquidity, working=_Working,
+        taken=list, buying=bint, crosses=bint, fok=bint, stopped=bint,
     )
     cpdef _arrive(self, CoreOrder order)
     cpdef _broken_rule(self, CoreIntent intent, _Market venue_market, now)

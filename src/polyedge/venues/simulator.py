@@ -32,7 +32,13 @@ from polyedge.scheduler import Scheduler
 from polyedge.state import OrderTracker
 from polyedge.types import Intent, Liquidity, Market, Order, OrderEvent, Outcome, Side, TimeInForce
 from polyedge.venues.amounts import affordable_size
-from polyedge.venues.liquidity import BookLiquidity, PricePath, TouchLiquidity, WalkPath
+from polyedge.venues.liquidity import (
+    BookLiquidity,
+    MarketLiquidity,
+    PricePath,
+    TouchLiquidity,
+    WalkPath,
+)
 from polyedge.venues.profiles import Rule
 
 # Members read on every order, bound once: on Python 3.11 reading a member off its
@@ -57,9 +63,7 @@ class _Market:
 
     __slots__ = ("config", "grid", "liquidity", "market", "open")
 
-    def __init__(
-        self, config: MarketConfig, market: Market, liquidity: BookLiquidity | TouchLiquidity
-    ) -> None:
+    def __init__(self, config: MarketConfig, market: Market, liquidity: MarketLiquidity) -> None:
         self.config = config
         self.grid = config.price_structure  # read per order: a pydantic read costs more
         self.market = market
@@ -130,7 +134,7 @@ class VenueSimulator:
 
     def _liquidity(
         self, mc: MarketConfig, market: Market, seed: int, paths: dict[str, PricePath] | None
-    ) -> BookLiquidity | TouchLiquidity:
+    ) -> MarketLiquidity:
         if mc.liquidity == "touch":
             return TouchLiquidity(
                 mc, market, self._responses, seed, self._scheduler, self._maker_fill
@@ -307,7 +311,9 @@ class VenueSimulator:
     def _fill_message(self, working: _Working, price: int, size: int, side: Liquidity) -> None:
         """Tell the engine its order traded, with the fee the venue's market charges."""
         order = working.order
-        fee = self._markets[order.intent.market.market_id].market.fees.fee(size, price, side)
+        intent = order.intent
+        venue_market = self._markets[intent.market.market_id]
+        fee = venue_market.market.fees.fee(size, price, side)
         self._trade_ids += 1
         when = self._after(working, self._fill.next())
         self._send(when, order, _FILL, price, size, fee, trade_id=self._trade_ids)
