@@ -85,7 +85,7 @@ class _Pipeline:
             self.submit_now,
             self.router.cancel_order,
             self.quote,
-            wake=self._pause if isinstance(scheduler, VirtualScheduler) else _nothing,
+            wake=_nothing if isinstance(scheduler, RealtimeScheduler) else self._pause,
         )
         self.router.start_group = self.coordinator.start
         self.tracker.groups = self.coordinator

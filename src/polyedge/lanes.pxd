@@ -4,6 +4,7 @@
 cimport cython
 
 from polyedge._core.ring cimport RingQueue as CoreRingQueue
+from polyedge._core.timeline cimport Timeline
 from polyedge._core.tracker cimport OrderTracker as CoreTracker
 from polyedge.venues.simulator cimport VenueSimulator
 
@@ -19,7 +20,8 @@ cdef class VenueExecutor:
     cdef public Lane lane
     cdef VenueSimulator _simulator
     cdef CoreTracker _tracker
-    cdef object _scheduler, _timeout
+    cdef Timeline _scheduler
+    cdef object _timeout
 
     cpdef send(self, order)
     cpdef _watch(self, order, bint cancel)

@@ -65,7 +65,7 @@ class VenueExecutor:
     def drain(self) -> None:
         """Virtual time: schedule every queued order's send at the time it was routed."""
         for order in self.lane.queue.pop_many():
-            self._scheduler.at(order.sent_at, self.send, order)
+            self._scheduler.schedule(order.sent_at, self.send, (order,))
 
     def send(self, order: Order) -> None:
         if order.state is not _PENDING:
@@ -83,7 +83,8 @@ class VenueExecutor:
     def _watch(self, order: Order, cancel: bool) -> None:
         if self._timeout:
             when = self._scheduler.now + self._timeout
-            self._scheduler.at(when, self._check, order, cancel, order.answers, _STATUS_QUERIES)
+            look = (order, cancel, order.answers, _STATUS_QUERIES)
+            self._scheduler.schedule(when, self._check, look)
 
     def _check(self, order: Order, cancel: bool, answers: int, queries: int) -> None:
         """Nothing heard about the order (or, for a cancel, nothing settling it) since the
@@ -102,7 +103,7 @@ class VenueExecutor:
             self._simulator.status(order, cancelling=order.state is OrderState.PENDING_CANCEL)
             queries -= 1
         when = self._scheduler.now + self._timeout
-        self._scheduler.at(when, self._check, order, cancel, answers, queries)
+        self._scheduler.schedule(when, self._check, (order, cancel, answers, queries))
 
     async def run(self, stop: asyncio.Event) -> None:
         """Real time: send orders as they arrive, until `stop` is set and the lane is empty."""

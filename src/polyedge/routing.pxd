@@ -4,12 +4,14 @@
 cimport cython
 
 from polyedge._core.orders cimport Intent as CoreIntent
+from polyedge._core.timeline cimport Timeline
 
 
 @cython.final
 cdef class OrderRouter:
     cdef dict _lanes, _venues
-    cdef object _metrics, _scheduler, _tracker
+    cdef object _metrics, _tracker
+    cdef Timeline _scheduler
     cdef public object start_group
 
     cpdef send(self, CoreIntent intent, time)

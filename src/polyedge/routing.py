@@ -72,10 +72,10 @@ class OrderRouter:
             return full
         if isinstance(item, Cancel):
             self._metrics.intents_by_kind["cancel"] += 1
-            self._scheduler.at(time, self._cancel_intent, item)
+            self._scheduler.schedule(time, self._cancel_intent, (item,))
             return None
         self._metrics.intents_by_kind["arbitrage"] += len(item.legs)
-        self._scheduler.at(time, self.start_group, item)
+        self._scheduler.schedule(time, self.start_group, (item,))
         return None
 
     def send(self, intent: Intent, time: int) -> Lane | None:
@@ -89,9 +89,8 @@ class OrderRouter:
         order = Order(intent.intent_id, intent, lane.sequence.next(), time)  # lane seq, sent at
         self._tracker.register(order)
         if not lane.queue.try_push(order):  # full, and the policy is to reject
-            self._scheduler.at(
-                time, self._tracker.apply, order, OrderEvent.REJECT, 0, 0, 0, LANE_FULL
-            )
+            rejection = (order, OrderEvent.REJECT, 0, 0, 0, LANE_FULL)
+            self._scheduler.schedule(time, self._tracker.apply, rejection)
         return None
 
     def _cancel_intent(self, item: Cancel) -> None:

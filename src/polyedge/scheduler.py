@@ -34,24 +34,33 @@ class Scheduler(Protocol):
         """Like at(), but not keeping the run alive when nothing else is scheduled."""
         ...
 
+    def schedule(
+        self, when: int, action: Action, args: tuple[Any, ...], background: bool = False
+    ) -> None:
+        """at() or at_background() with the arguments as one tuple: the order path's form,
+        a C call when compiled (its modules hold the scheduler as the core's Timeline)."""
+        ...
+
 
 # Virtual time: the core's timeline, run to completion as fast as the actions go.
 VirtualScheduler = Timeline
 
 
-class RealtimeScheduler:
+class RealtimeScheduler(Timeline):
     """The virtual scheduler's ordered heap, run by one asyncio timer at real offsets.
 
     asyncio's own timers do not keep the order of callbacks due at the same instant, so
     the heap decides the order, exactly as in virtual time, and the loop only says when.
+    A Timeline itself, so the order path holds either scheduler as one; `now` is the
+    loop's clock.
     """
 
-    __slots__ = ("_due", "_error", "_idle", "_loop", "_origin", "_timer", "_timer_at")
+    __slots__ = ("_error", "_idle", "_loop", "_origin", "_timer", "_timer_at")
 
     def __init__(self) -> None:
+        super().__init__()
         self._loop = asyncio.get_running_loop()
         self._origin = self._loop.time()
-        self._due = VirtualScheduler()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0
         self._idle = asyncio.Event()
@@ -62,21 +71,19 @@ class RealtimeScheduler:
     def now(self) -> int:
         return int((self._loop.time() - self._origin) * 1e9)
 
-    def at(self, when: int, action: Action, *args: Any) -> None:
-        self._due.at(when, action, *args)
-        self._arm()
-
-    def at_background(self, when: int, action: Action, *args: Any) -> None:
-        self._due.at_background(when, action, *args)
+    def schedule(
+        self, when: int, action: Action, args: tuple[Any, ...], background: bool = False
+    ) -> None:
+        super().schedule(when, action, args, background)
         self._arm()
 
     def _arm(self) -> None:
         """Have the timer fire when the earliest action is due."""
-        if self._due.busy:
+        if self.busy:
             self._idle.clear()
         else:
             self._idle.set()
-        first = self._due.next_due()
+        first = self.next_due()
         if first is None:
             return
         if self._timer is None or first < self._timer_at:
@@ -88,7 +95,7 @@ class RealtimeScheduler:
     def _fire(self) -> None:
         self._timer = None
         try:
-            self._due.run_until(self.now)
+            self.run_until(self.now)
         except BaseException as exc:  # surfaced by idle(), not lost in the loop's handler
             self._error = exc
             self._idle.set()
@@ -101,7 +108,7 @@ class RealtimeScheduler:
     async def idle(self) -> None:
         """Wait until nothing but background actions is scheduled (actions may schedule
         more while we wait); then stop the timer."""
-        while self._due.busy and self._error is None:
+        while self.busy and self._error is None:
             await self._idle.wait()
         if self._timer is not None:
             self._timer.cancel()

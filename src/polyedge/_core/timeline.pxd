@@ -7,7 +7,7 @@ cdef struct Due:
     bint background
 
 cdef class Timeline:
-    cdef public int64_t now
+    cdef int64_t _now  # read as `now`: a property, which the real-time scheduler overrides
     cdef public bint paused
     cdef Due *_heap  # a binary min-heap on (when, order)
     cdef Py_ssize_t _size
@@ -21,6 +21,7 @@ cdef class Timeline:
     cdef list _actions  # slot -> action, or None
     cdef list _args  # slot -> the action's arguments, or None
 
+    cpdef schedule(self, when, action, tuple args, bint background=*)
     cdef int _push(self, int64_t when, object action, tuple args, bint background) except -1
     cdef Py_ssize_t _take_slot(self) noexcept
     cdef int _release_slot(self, Py_ssize_t slot) except -1

@@ -41,9 +41,11 @@ cdef void *_doubled(void *array, Py_ssize_t *capacity, size_t item) noexcept:
     return grown
 
 
-@cython.final
 cdef class Timeline:
-    """Actions due at simulated times in ns, run in time order (ties: first scheduled)."""
+    """Actions due at simulated times in ns, run in time order (ties: first scheduled).
+
+    Not final: the real-time scheduler derives from it (polyedge.scheduler).
+    """
 
     def __cinit__(self):
         self._heap = <Due *>malloc(FIRST_CAPACITY * sizeof(Due))
@@ -77,13 +79,23 @@ cdef class Timeline:
         """Whether anything but background actions is scheduled."""
         return self._size > self._background
 
+    @property
+    def now(self):
+        """ns: the time of the action running, or the last limit reached."""
+        return self._now
+
     def at(self, when, action, *args):
         """Run `action(*args)` at `when` ns (at the current time, if that is past)."""
-        self._push(_time(when), action, args, False)
+        self.schedule(when, action, args)
 
     def at_background(self, when, action, *args):
         """Like at(), but not keeping the run alive when nothing else is scheduled."""
-        self._push(_time(when), action, args, True)
+        self.schedule(when, action, args, True)
+
+    cpdef schedule(self, when, action, tuple args, bint background=False):
+        """at() or at_background() with the arguments as one tuple: a C call from the
+        compiled order path, where building the tuple costs less than Python's call."""
+        self._push(_time(when), action, args, background)
 
     cdef int _push(self, int64_t when, object action, tuple args, bint background) except -1:
         cdef Py_ssize_t slot = self._take_slot()
@@ -102,7 +114,7 @@ cdef class Timeline:
                     raise MemoryError()
                 self._heap = heap
             self._counter += 1
-            due = Due(when if when > self.now else self.now, self._counter, slot, background)
+            due = Due(when if when > self._now else self._now, self._counter, slot, background)
             if background:
                 self._background += 1
             i = self._size
@@ -185,7 +197,7 @@ cdef class Timeline:
                 ):
                     break
                 due = self._pop()
-                self.now = due.when
+                self._now = due.when
             action = self._actions[due.slot]
             args = self._args[due.slot]
             self._actions[due.slot] = None  # the lists hold nothing that has run
@@ -195,6 +207,6 @@ cdef class Timeline:
             if self.paused:
                 self.paused = False
                 return False
-        if bounded and until > self.now:
-            self.now = until
+        if bounded and until > self._now:
+            self._now = until
         return True

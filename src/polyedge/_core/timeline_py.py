@@ -29,13 +29,13 @@ def checked_time(when: SupportsIndex) -> int:
 
 
 class Timeline:
-    __slots__ = ("_background", "_counter", "_heap", "now", "paused")
+    __slots__ = ("_background", "_counter", "_heap", "_now", "paused")
 
     def __init__(self) -> None:
         self._heap: list[tuple[int, int, Action, tuple[Any, ...], bool]] = []
         self._counter = 0  # breaks ties between equal times: first scheduled, first run
         self._background = 0  # background actions in the heap
-        self.now = 0  # ns: the time of the action running, or the last limit reached
+        self._now = 0
         self.paused = False  # set by an action: stop, so asyncio tasks can react first
 
     def __len__(self) -> int:
@@ -50,16 +50,27 @@ class Timeline:
         """Whether anything but background actions is scheduled."""
         return len(self._heap) > self._background
 
+    @property
+    def now(self) -> int:
+        """ns: the time of the action running, or the last limit reached."""
+        return self._now
+
     def at(self, when: int, action: Action, *args: Any) -> None:
         """Run `action(*args)` at `when` ns (at the current time, if that is past)."""
-        self._push(when, action, args, False)
+        self.schedule(when, action, args)
 
     def at_background(self, when: int, action: Action, *args: Any) -> None:
         """Like at(), but not keeping the run alive when nothing else is scheduled."""
-        self._push(when, action, args, True)
+        self.schedule(when, action, args, True)
+
+    def schedule(
+        self, when: int, action: Action, args: tuple[Any, ...], background: bool = False
+    ) -> None:
+        """at() or at_background() with the arguments as one tuple (a C call, compiled)."""
+        self._push(when, action, args, background)
 
     def _push(self, when: int, action: Action, args: tuple[Any, ...], background: bool) -> None:
-        when = max(checked_time(when), self.now)
+        when = max(checked_time(when), self._now)
         self._counter += 1
         self._background += background
         heapq.heappush(self._heap, (when, self._counter, action, args, background))
@@ -78,11 +89,11 @@ class Timeline:
             when, _, action, args, background = pop(heap)
             if background:
                 self._background -= 1
-            self.now = when
+            self._now = when
             action(*args)
             if self.paused:
                 self.paused = False
                 return False
-        if limit is not None and limit > self.now:
-            self.now = limit
+        if limit is not None and limit > self._now:
+            self._now = limit
         return True

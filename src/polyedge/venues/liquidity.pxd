@@ -3,6 +3,7 @@
 
 cimport cython
 
+from polyedge._core.timeline cimport Timeline
 from polyedge.randomness cimport Draws
 
 
@@ -18,7 +19,8 @@ cdef class MarketLiquidity:
 
 @cython.final
 cdef class BookLiquidity(MarketLiquidity):
-    cdef object _unit, _path, _scheduler, _maker_fill, _ladder, _step_size, _depth
+    cdef object _unit, _path, _maker_fill, _ladder, _step_size, _depth
+    cdef Timeline _scheduler
     cdef readonly object book
     cdef Draws _flow
     cdef object _synthetic_ids, _step
@@ -34,5 +36,6 @@ cdef class BookLiquidity(MarketLiquidity):
 
 @cython.final
 cdef class TouchLiquidity(MarketLiquidity):
-    cdef object _walk, _step, _depth_steps, _responses, _scheduler, _maker_fill
+    cdef object _walk, _step, _depth_steps, _responses, _maker_fill
+    cdef Timeline _scheduler
     cdef Draws _chance, _wait, _depth

@@ -227,7 +227,7 @@ class BookLiquidity(MarketLiquidity):
         self._own_levels[0 if buy else 1].setdefault(level, {})[order.order_id] = None
         if not self._ticking:
             self._ticking = True
-            self._scheduler.at_background(self._next_step(now), self._tick)
+            self._scheduler.schedule(self._next_step(now), self._tick, (), background=True)
 
     def remove(self, order_id: int) -> None:
         if order_id in self._mine:
@@ -252,7 +252,7 @@ class BookLiquidity(MarketLiquidity):
         self._catch_up(now)
         self._ticking = bool(self._mine)
         if self._ticking:
-            self._scheduler.at_background(self._next_step(now), self._tick)
+            self._scheduler.schedule(self._next_step(now), self._tick, (), background=True)
 
     def _catch_up(self, now: int) -> None:
         """Play the market's steps up to `now`; with none of our orders resting, only the
@@ -376,7 +376,8 @@ class TouchLiquidity(MarketLiquidity):
         for part in range(parts):
             when += self._wait.next()
             share = steps // parts + (1 if part < steps % parts else 0)
-            self._scheduler.at(when, self._maker_fill, order.order_id, price, share * self._step)
+            fill = (order.order_id, price, share * self._step)
+            self._scheduler.schedule(when, self._maker_fill, fill)
 
     def self_trades(self, order: Order, now: int) -> tuple[int, list[int]]:
         return _EVERYTHING, []  # no book: our orders never meet each other

@@ -4,6 +4,7 @@
 cimport cython
 
 from polyedge._core.orders cimport Intent as CoreIntent, Order as CoreOrder
+from polyedge._core.timeline cimport Timeline
 from polyedge.randomness cimport Draws
 from polyedge.venues.liquidity cimport MarketLiquidity
 
@@ -23,7 +24,8 @@ cdef class _Working:
 
 cdef class VenueSimulator:
     cdef object _codes, _min_marketable_buy, _random_codes, _self_trade, _responses
-    cdef object _reject_rate, _scheduler, _deliver, _resolve
+    cdef object _reject_rate, _deliver, _resolve
+    cdef Timeline _scheduler
     cdef Draws _ack, _fill, _cancel, _chance
     cdef readonly dict _markets  # read by tests: a market's liquidity
     cdef dict _open, _in_transit

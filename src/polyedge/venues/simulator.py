@@ -156,20 +156,20 @@ class VenueSimulator:
     def submit(self, order: Order) -> None:
         arrival = self._connected(self._scheduler.now + self._ack.next())
         self._in_transit[order.order_id] = arrival
-        self._scheduler.at(arrival, self._arrive, order)
+        self._scheduler.schedule(arrival, self._arrive, (order,))
 
     def cancel(self, order: Order) -> None:
         when = self._connected(self._scheduler.now + self._cancel.next())
         # One connection: a cancel never overtakes the order it cancels.
         when = max(when, self._in_transit.get(order.order_id, 0))
-        self._scheduler.at(when, self._cancel_arrives, order)
+        self._scheduler.schedule(when, self._cancel_arrives, (order,))
 
     def status(self, order: Order, cancelling: bool) -> None:
         """The engine asks what became of `order` (and of its cancel, when `cancelling`):
         it heard nothing for too long."""
         when = self._connected(self._scheduler.now + self._ack.next())
         when = max(when, self._in_transit.get(order.order_id, 0))
-        self._scheduler.at(when, self._status_arrives, order, cancelling)
+        self._scheduler.schedule(when, self._status_arrives, (order, cancelling))
 
     def quote(self, market_id: str, outcome: Outcome) -> tuple[int, int]:
         """The best bid and ask of `outcome` on `market_id` now, in units."""
@@ -244,7 +244,7 @@ class VenueSimulator:
         liquidity.rest(order, rest, now)
         if intent.expires_at is not None:
             expiry = intent.expires_at - venue_market.market.gtd_threshold
-            self._scheduler.at(expiry, self._expire, order)
+            self._scheduler.schedule(expiry, self._expire, (order,))
 
     def _broken_rule(self, intent: Intent, venue_market: _Market, now: int) -> str:
         """The reject code for the first rule of this venue `intent` breaks, or "".
@@ -405,7 +405,8 @@ class VenueSimulator:
         trade_id: int = 0,
     ) -> None:
         when = self._connected(when)
-        self._scheduler.at(when, self._deliver, order, event, price, size, fee, reason, trade_id)
+        message = (order, event, price, size, fee, reason, trade_id)
+        self._scheduler.schedule(when, self._deliver, message)
 
     def _connected(self, when: int) -> int:
         return self._faults.connected(when) if self._faults else when
