@@ -118,16 +118,20 @@ class Market:
         return units
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Cancel:
     """A request to cancel the order that intent `target` became."""
 
     intent_id: int
     target: int
 
-    def __post_init__(self) -> None:
-        positive_units(self.intent_id, "intent_id")
-        positive_units(self.target, "target")
+    def __init__(self, intent_id: int, target: int) -> None:
+        # Written out: the __init__ dataclass makes is interpreted even in the compiled
+        # module (measured: 1.0 us a cancel, against 0.58), and cancels are a sixth of a run.
+        positive_units(intent_id, "intent_id")
+        positive_units(target, "target")
+        object.__setattr__(self, "intent_id", intent_id)
+        object.__setattr__(self, "target", target)
 
 
 @dataclass(frozen=True, slots=True)
