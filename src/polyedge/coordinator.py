@@ -1,11 +1,12 @@
 """The multi-leg coordinator: legs run together; one fails, the rest are stopped at once.
 
 Each group is an asyncio task whose legs are tasks of one TaskGroup. A leg submits its
-order and waits for its end; if it does not fill (rejected, expired, timed out), it
-raises, and the TaskGroup cancels every sibling task at once: each cancelled leg sends a
-cancel request for its order on the spot. Legs that filled, fully or partly, are then
-flattened by the unwind policy; what cannot be flattened is recorded as residual
-exposure. A group's own state moves through its transition table, like an order's.
+order and waits for its end; if one does not fill (rejected, expired, timed out), the
+coordinator asks the venues to cancel every sibling order and cancels every leg's task,
+at once, as it learns of the failure (a cancelled leg also cancels its order, should
+anything else cancel it). Legs that filled, fully or partly, are then flattened by the
+unwind policy; what cannot be flattened is recorded as residual exposure. A group's own
+state moves through its transition table, like an order's.
 
 In virtual time the scheduler pauses whenever the coordinator has something to react to
 (a group starting, a leg ending) and the engine lets these tasks run before simulated
@@ -67,10 +68,6 @@ class IllegalGroupTransition(PolyedgeError):
         super().__init__(f"group {group_id}: {state.name} does not accept {event.name}")
 
 
-class LegFailed(Exception):
-    """A leg that ended without filling: raised so the TaskGroup cancels its siblings."""
-
-
 UNWIND_IDS = 1 << 62  # unwind orders' ids: far above any intent id
 _KEPT = 1_000  # settled groups kept for inspection (memory stays flat)
 
@@ -81,6 +78,7 @@ class GroupRecord:
     state: GroupState = GroupState.PENDING
     reason: str = ""
     orders: list[Order] = field(default_factory=list)
+    legs: list[asyncio.Task[None]] = field(default_factory=list)  # a task per leg
     residual: int = 0  # size (units) left exposed after unwinding
     paid: int = 0  # price * size of buys minus sells, units squared
     fees: int = 0
@@ -162,7 +160,8 @@ class Coordinator:
         self._wake()
 
     def _fail(self, record: GroupRecord, reason: str) -> None:
-        """A leg failed: ask the venues to cancel every sibling still working, at once."""
+        """A leg failed: ask the venues to cancel every sibling still working, and cancel
+        the legs' tasks, at once."""
         if record.failed_at is not None:
             return  # the group is already being stopped
         record.reason = reason
@@ -171,6 +170,8 @@ class Coordinator:
             if _is_leg(order):
                 self._cancel(order)  # nothing happens for orders that are done
         self._cancel_latency(record)
+        for leg in record.legs:
+            leg.cancel()  # the failed one too: its order has ended, or is being cancelled
 
     def filled(self, order: Order, price: int, size: int, fee: int) -> None:
         """The tracker saw a fill on an order the coordinator follows."""
@@ -223,12 +224,10 @@ class Coordinator:
 
     async def _execute(self, record: GroupRecord) -> None:
         record.apply(GroupEvent.SUBMIT)
-        try:
-            async with asyncio.TaskGroup() as legs:
-                for intent in record.group.legs:
-                    legs.create_task(self._leg(record, intent))
-        except* LegFailed:
-            pass  # _fail has recorded why and asked every sibling to cancel
+        # A failing leg does not raise (the TaskGroup would then cancel its siblings a loop
+        # turn later, through an exception group): _fail cancels the legs' tasks itself.
+        async with asyncio.TaskGroup() as legs:
+            record.legs = [legs.create_task(self._leg(record, i)) for i in record.group.legs]
         if record.failed_at is None:
             record.apply(GroupEvent.COMPLETE)
             self.metrics.completed += 1
@@ -236,35 +235,30 @@ class Coordinator:
             self.metrics.realised_edge += payout - record.paid // SCALE - record.fees
             self._exposure(-sum(order.filled for order in record.orders))
             return
-        # Every sibling was asked to cancel when the failure was seen (_fail); the
-        # TaskGroup has since cancelled their tasks.
+        # _fail asked the venues to cancel every sibling, and cancelled the legs' tasks.
         record.apply(GroupEvent.LEG_FAILED)
         await self._abort(record)
 
     async def _leg(self, record: GroupRecord, intent: Intent) -> None:
         order = self._follow(record, intent)
-        # The leg's own future, set when its order ends or times out. Not the order's end
-        # future: awaiting that would cancel it with this task, and _abort awaits it too.
-        # (asyncio.wait on both costs twice the time and a loop turn more; measured.)
+        # The leg's own future. Not the order's end future: awaiting that would cancel it
+        # with this task, and _abort awaits it too. (asyncio.wait on the end future, as
+        # before, cost twice the time and a loop turn more; measured.)
         wake = self._wakes[order.order_id] = asyncio.get_running_loop().create_future()
         if intent.time_in_force is TimeInForce.GTC:
             timeout_at = self._scheduler.now + int(self._config.leg_timeout_s * 1e9)
             self._scheduler.at(timeout_at, self._time_out, record, order, wake)
         try:
-            await wake
+            await wake  # set when the order has filled; a failure cancels this task instead
         except asyncio.CancelledError:
-            self._cancel(order)  # a sibling failed: stop this leg (if not stopped already)
+            self._cancel(order)  # stop this leg's order (if not stopped already)
             raise
-        if order.state is OrderState.FILLED:
-            return
-        raise LegFailed(record.reason or _why(order))
 
     def _time_out(self, record: GroupRecord, order: Order, wake: asyncio.Future[None]) -> None:
         if order.is_terminal or wake.done():
             return
         self._cancel(order)  # its cancel ack, or a late fill, ends the order later
-        self._fail(record, "timeout")
-        wake.set_result(None)
+        self._fail(record, "timeout")  # which cancels this leg's task with its siblings'
         self._wake()
 
     async def _abort(self, record: GroupRecord) -> None:
