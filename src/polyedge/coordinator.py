@@ -263,10 +263,12 @@ class Coordinator:
 
     async def _abort(self, record: GroupRecord) -> None:
         self.metrics.aborted_by_reason[record.reason] += 1
-        # Every order's end, awaited as the futures they are: wrapping each in an _end_of
-        # coroutine made gather() start a task per order (a fifth of a long run's loop turns).
-        ends = [self._ends.get(order.order_id) for order in record.orders]
-        await asyncio.gather(*(end for end in ends if end is not None))
+        # Every order's end, awaited in turn: one that is over already costs nothing, and
+        # gather() would build a future and callbacks for them all (cancelling this task
+        # cancels the one awaited, as gather would).
+        for end in [self._ends.get(order.order_id) for order in record.orders]:
+            if end is not None:
+                await end
         filled = [order for order in record.orders if order.filled]
         if not filled:
             record.apply(GroupEvent.FLAT)
