@@ -28,13 +28,19 @@ cdef extern from "polyedge_fixed.h" nogil:
 cdef int64_t SCALE = _SCALE_OBJ
 
 
-cdef inline int64_t _units(object value, str name) except? -1:
+cdef inline bint _int64(object value, int64_t *out) noexcept:
+    """Whether `value` is an exact int that fits 64 bits (then stored in `out`)."""
     cdef int overflow = 0
-    cdef long long units
-    if PyLong_CheckExact(value):
-        units = PyLong_AsLongLongAndOverflow(value, &overflow)
-        if not overflow:
-            return units
+    if not PyLong_CheckExact(value):
+        return False
+    out[0] = PyLong_AsLongLongAndOverflow(value, &overflow)
+    return not overflow
+
+
+cdef inline int64_t _units(object value, str name) except? -1:
+    cdef int64_t units
+    if _int64(value, &units):
+        return units
     return _py.checked_units(value, name)
 
 
@@ -92,15 +98,6 @@ def div(a, b, rounding):
     """a / b of two amounts at SCALE, rounded to SCALE (notional / price -> size)."""
     return mul_div_c(_units(a, "a"), SCALE, _units(b, "b"), _rounding(rounding))
 
-
-
-cdef inline bint _int64(object value, int64_t *out) noexcept:
-    """Whether `value` is an exact int that fits 64 bits (then stored in `out`)."""
-    cdef int overflow = 0
-    if not PyLong_CheckExact(value):
-        return False
-    out[0] = PyLong_AsLongLongAndOverflow(value, &overflow)
-    return not overflow
 
 
 def fee(size, price, rate, exponent, quantum, rounding):
