@@ -187,6 +187,22 @@ def test_both_legs_fill() -> None:
     no_unreported_exposure(p, record)
 
 
+def test_a_group_completes_at_its_last_fill_without_pausing_the_scheduler() -> None:
+    p = world()
+
+    async def run() -> None:
+        p.router.route(legs(p), 0)
+        assert p.scheduler.run_until(None)  # never paused: nothing waited for the tasks
+        # Counted at the instant its last leg filled, before its task first ran.
+        assert p.coordinator.metrics.completed == 1 and not p.coordinator.settled
+        assert p.coordinator.metrics.exposure == 0
+        await p.coordinator.finish()
+
+    asyncio.run(run())
+    (record,) = p.coordinator.settled
+    assert record.state is GroupState.COMPLETED and not record.legs  # no task was needed
+
+
 def test_leg_a_rejected_unwinds_the_filled_sibling() -> None:
     p = world()
     # A post-only YES leg that would cross is rejected by Polymarket.
@@ -235,6 +251,8 @@ def test_a_late_fill_after_the_cancel_request_is_unwound() -> None:
     yes, no, unwind = record.orders
     assert yes.state is OrderState.REJECTED
     assert no.cancel_sent_at and no.state is OrderState.FILLED  # the late fill won the race
+    # Unwound at the instant the fill arrived: 1 ms to reach Kalshi, 50 ms back.
+    assert unwind.sent_at == no.sent_at + 51 * MS * 1_000
     assert unwind.state is OrderState.FILLED and record.state is GroupState.UNWOUND
     assert positions(record) == {}
     no_unreported_exposure(p, record)
