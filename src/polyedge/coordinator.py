@@ -11,12 +11,13 @@ like an order's.
 
 The group reacts in the tracker's callbacks, at the instant an order ends: a failed leg
 stops its siblings, the last leg to fill completes the group. Its tasks wait, and unwind.
-In virtual time the scheduler pauses only when an aborting group's task has something
-to do (one of its orders ended): the engine lets the tasks run before simulated time
-moves on, so the unwinds go out at that instant, deterministically. Starting or
-completing a group needs no pause; its tasks run whenever the loop next turns. Measured
-against pausing for both: 40% fewer loop turns, 10% fewer instructions per intent on a
-run of mostly groups.
+In virtual time the scheduler pauses only when an aborting group's task must act: the
+last of its orders ended, so it unwinds (or is done). The engine lets the tasks run
+before simulated time moves on, so the unwinds go out at that instant, deterministically.
+Starting, completing or failing a group needs no pause: what its tasks do then (wait,
+cancel orders already cancelled) can wait until the loop next turns. Measured against
+pausing for each: two thirds fewer loop turns, and 16% fewer instructions per intent on
+a run of mostly groups.
 """
 
 from __future__ import annotations
@@ -172,8 +173,8 @@ class Coordinator:
         end.set_result(order.state)
         if wake is not None and not wake.done():  # done: cancelled, with its leg's task
             wake.set_result(None)
-        if record.state is GroupState.ABORTING:
-            self._wake()  # its task unwinds, or awaits the next end, at this instant
+        if record.state is GroupState.ABORTING and all(o.is_terminal for o in record.orders):
+            self._wake()  # its task acts at this instant: it unwinds, or it is done
 
     def _complete(self, record: GroupRecord) -> None:
         """Every leg filled: the group locked its edge in."""
@@ -283,7 +284,6 @@ class Coordinator:
             return
         self._cancel(order)  # its cancel ack, or a late fill, ends the order later
         self._fail(record, "timeout")  # which cancels this leg's task with its siblings'
-        self._wake()
 
     async def _abort(self, record: GroupRecord) -> None:
         self.metrics.aborted_by_reason[record.reason] += 1
