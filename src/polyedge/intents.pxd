@@ -2,8 +2,25 @@
 # and C calls to the methods declared cpdef. The .py stays the pure-Python twin.
 
 cimport cython
+from libc.stdint cimport int64_t
 
 from polyedge._core.sequence cimport Sequence as CoreSequence
+from polyedge.venues.prices cimport PriceWalk
+
+
+@cython.final
+cdef class _Sizes:
+    cdef readonly int64_t low, count, step
+
+    cpdef int64_t draw(self, double uniform) except? -1
+
+
+@cython.final
+cdef class _Leg:
+    cdef readonly object market, gtd_threshold, depth, twin
+    cdef readonly PriceWalk walk
+    cdef readonly _Sizes sizes
+    cdef readonly object pair_sizes
 
 
 @cython.final
@@ -12,11 +29,14 @@ cdef class IntentGenerator:
     cdef CoreSequence _ids
     cdef list _legs, _paired
 
-    cpdef _price(self, leg, time, buy, yes, marketable, offset)
+    @cython.locals(bid=int64_t, ask=int64_t, top=int64_t, ticks=int64_t)
+    cpdef int64_t _price(
+        self, _Leg leg, int64_t time, bint buy, bint yes, bint marketable, int64_t offset
+    ) except? -1
 
     @cython.locals(
         times=list, kinds=list, markets=list, sides=list, outcomes=list, marketable=list,
         post_only=list, offsets=list, size_draws=list, picks=list, batch=list,
-        i=Py_ssize_t, count=Py_ssize_t, kind=str,
+        i=Py_ssize_t, count=Py_ssize_t, kind=Py_ssize_t, resting=bint, leg=_Leg,
     )
     cpdef tuple _batch(self, Py_ssize_t size, end_ns)

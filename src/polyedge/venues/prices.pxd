@@ -2,15 +2,19 @@
 # and C calls to the methods declared cpdef. The .py stays the pure-Python twin.
 
 cimport cython
+from libc.stdint cimport int64_t
 
 from polyedge.randomness cimport Draws
 
 
 @cython.final
 cdef class PriceWalk:
-    cdef public object tick
-    cdef object _half_spread, _max, _step, _ticks
+    # Ticks and simulated ns: C integers, far inside 64 bits.
+    cdef readonly int64_t tick
+    cdef int64_t _half_spread, _max, _step, _ticks
     cdef Draws _steps
 
-    cpdef fair(self, time_ns)
-    cpdef quote(self, time_ns, outcome)
+    @cython.locals(target=int64_t, ticks=int64_t, top=int64_t)
+    cpdef int64_t fair(self, int64_t time_ns) except? -1
+    @cython.locals(fair=int64_t, bid=int64_t, ask=int64_t)
+    cpdef tuple quote(self, int64_t time_ns, outcome)
