@@ -35,7 +35,7 @@ cdef class VenueSimulator:
     cdef object _trade_ids, _refill, _capacity, _tokens, _refilled_at
 
     cpdef submit(self, CoreOrder order)
-    cpdef _send(self, when, CoreOrder order, event, price=*, size=*, fee=*, reason=*, trade_id=*)
+    cpdef _send(self, when, CoreOrder order, event, reason=*, price=*, size=*, fee=*, trade_id=*)
     cpdef _connected(self, when)
     cpdef _after(self, _Working working, latency)
     @cython.locals(intent=CoreIntent, venue_market=_Market)
