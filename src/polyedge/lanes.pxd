@@ -3,7 +3,9 @@
 
 cimport cython
 
+from polyedge._core.orders cimport Order as CoreOrder
 from polyedge._core.ring cimport RingQueue as CoreRingQueue
+from polyedge._core.sequence cimport Sequence as CoreSequence
 from polyedge._core.timeline cimport Timeline
 from polyedge._core.tracker cimport OrderTracker as CoreTracker
 from polyedge.venues.simulator cimport VenueSimulator
@@ -11,8 +13,9 @@ from polyedge.venues.simulator cimport VenueSimulator
 
 @cython.final
 cdef class Lane:
-    cdef public object policy, pushed, sequence, space, venue
+    cdef public object policy, pushed, space, venue
     cdef public CoreRingQueue queue
+    cdef public CoreSequence sequence
 
 
 @cython.final
@@ -23,5 +26,5 @@ cdef class VenueExecutor:
     cdef Timeline _scheduler
     cdef object _timeout
 
-    cpdef send(self, order)
+    cpdef send(self, CoreOrder order)
     cpdef _watch(self, order, bint cancel)

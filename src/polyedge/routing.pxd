@@ -5,13 +5,17 @@ cimport cython
 
 from polyedge._core.orders cimport Intent as CoreIntent
 from polyedge._core.timeline cimport Timeline
+from polyedge._core.tracker cimport OrderTracker as CoreTracker
+from polyedge.lanes cimport Lane
 
 
 @cython.final
 cdef class OrderRouter:
     cdef dict _lanes, _venues
-    cdef object _metrics, _tracker
+    cdef object _metrics, _deliver
+    cdef CoreTracker _tracker
     cdef Timeline _scheduler
     cdef public object start_group
 
+    @cython.locals(lane=Lane)
     cpdef send(self, CoreIntent intent, time)

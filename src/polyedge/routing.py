@@ -41,7 +41,15 @@ def _no_coordinator(group: ArbitrageGroup) -> None:
 
 
 class OrderRouter:
-    __slots__ = ("_lanes", "_metrics", "_scheduler", "_tracker", "_venues", "start_group")
+    __slots__ = (
+        "_deliver",
+        "_lanes",
+        "_metrics",
+        "_scheduler",
+        "_tracker",
+        "_venues",
+        "start_group",
+    )
 
     def __init__(
         self,
@@ -54,6 +62,7 @@ class OrderRouter:
         self._lanes = lanes
         self._venues = venues
         self._tracker = tracker
+        self._deliver = tracker.apply  # scheduled for refused orders (as a venue's messages are)
         self._scheduler = scheduler
         self._metrics = metrics
         # Where arbitrage groups go: the coordinator's start, wired in by the engine.
@@ -90,7 +99,7 @@ class OrderRouter:
         self._tracker.register(order)
         if not lane.queue.try_push(order):  # full, and the policy is to reject
             rejection = (order, OrderEvent.REJECT, 0, 0, 0, LANE_FULL)
-            self._scheduler.schedule(time, self._tracker.apply, rejection)
+            self._scheduler.schedule(time, self._deliver, rejection)
         return None
 
     def _cancel_intent(self, item: Cancel) -> None:
