@@ -19,8 +19,7 @@ cdef class _Sizes:
 cdef class _Leg:
     cdef readonly object market, gtd_threshold, depth, twin
     cdef readonly PriceWalk walk
-    cdef readonly _Sizes sizes
-    cdef readonly object pair_sizes
+    cdef readonly _Sizes sizes, pair_sizes
 
 
 @cython.final
@@ -33,6 +32,9 @@ cdef class IntentGenerator:
     cpdef int64_t _price(
         self, _Leg leg, int64_t time, bint buy, bint yes, bint marketable, int64_t offset
     ) except? -1
+
+    @cython.locals(yes_leg=_Leg, no_leg=_Leg, sizes=_Sizes)
+    cpdef _opportunity(self, time, Py_ssize_t first, double draw)
 
     @cython.locals(
         times=list, kinds=list, markets=list, sides=list, outcomes=list, marketable=list,

@@ -247,19 +247,18 @@ class IntentGenerator:
         group_id = self._ids.current + 1  # the first leg's id names the group
         tif = TimeInForce(self._config.arbitrage.leg_time_in_force)
         legs = tuple(
-            Intent.unchecked(  # asks on the tick, sizes accepted by both venues
-                intent_id=self._ids.next(),
-                market=leg.market,
-                side=_BUY,
-                outcome=outcome,
-                price=price,
-                size=size,
-                time_in_force=tif,
-                group_id=group_id,
-            )
-            for leg, outcome, price in (
-                (yes_leg, _YES, yes_ask),
-                (no_leg, _NO, no_ask),
-            )
+            [  # a list: a generator can't be in cpdef (intents.pxd)
+                Intent.unchecked(  # asks on the tick, sizes accepted by both venues
+                    intent_id=self._ids.next(),
+                    market=leg.market,
+                    side=_BUY,
+                    outcome=outcome,
+                    price=price,
+                    size=size,
+                    time_in_force=tif,
+                    group_id=group_id,
+                )
+                for leg, outcome, price in ((yes_leg, _YES, yes_ask), (no_leg, _NO, no_ask))
+            ]
         )
         return ArbitrageGroup(group_id=group_id, legs=legs, edge=edge_scaled // SCALE)
