@@ -2,6 +2,7 @@
 # and C calls to the methods declared cpdef. The .py stays the pure-Python twin.
 
 cimport cython
+from libc.stdint cimport int64_t
 
 from polyedge._core.orders cimport Intent as CoreIntent, Order as CoreOrder
 from polyedge._core.timeline cimport Timeline
@@ -11,7 +12,8 @@ from polyedge.venues.liquidity cimport MarketLiquidity
 
 @cython.final
 cdef class _Market:
-    cdef public object config, grid, market
+    cdef public object config, grid, fees
+    cdef public int64_t tick_size, min_size, size_step, gtd_threshold
     cdef public MarketLiquidity liquidity
     cdef public bint open
 

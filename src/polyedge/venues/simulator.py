@@ -19,7 +19,6 @@ the venue, new ones rejected) and resolve on their configured schedule.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Callable
 
@@ -59,14 +58,30 @@ Resolve = Callable[[str, Outcome | None], None]  # market id, winner (None: void
 
 
 class _Market:
-    """The venue's own view of one market."""
+    """The venue's own view of one market: the figures its rules read for every order,
+    with the tick the venue has now (compiled, C fields, where reading them off the
+    Market dataclass was a Python attribute lookup each)."""
 
-    __slots__ = ("config", "grid", "liquidity", "market", "open")
+    __slots__ = (
+        "config",
+        "fees",
+        "grid",
+        "gtd_threshold",
+        "liquidity",
+        "min_size",
+        "open",
+        "size_step",
+        "tick_size",
+    )
 
     def __init__(self, config: MarketConfig, market: Market, liquidity: MarketLiquidity) -> None:
         self.config = config
-        self.grid = config.price_structure  # read per order: a pydantic read costs more
-        self.market = market
+        self.grid = config.price_structure  # a pydantic read costs more still
+        self.tick_size = market.tick_size
+        self.min_size = market.min_size
+        self.size_step = market.size_step
+        self.gtd_threshold = market.gtd_threshold
+        self.fees = market.fees
         self.liquidity = liquidity
         self.open = True
 
@@ -209,7 +224,7 @@ class VenueSimulator:
                 for order_id in ours:  # ours resting in its way are cancelled, it trades on
                     self._venue_cancel(self._open[order_id], venue_market)
             elif ours and room < wanted:
-                step = venue_market.market.size_step
+                step = venue_market.size_step
                 wanted, stopped = room // step * step, True
         taken = (
             liquidity.take(order, wanted, now, all_or_none=fok)
@@ -243,7 +258,7 @@ class VenueSimulator:
             return
         liquidity.rest(order, rest, now)
         if intent.expires_at is not None:
-            expiry = intent.expires_at - venue_market.market.gtd_threshold
+            expiry = intent.expires_at - venue_market.gtd_threshold
             self._scheduler.schedule(expiry, self._expire, (order,))
 
     def _broken_rule(self, intent: Intent, venue_market: _Market, now: int) -> str:
@@ -252,23 +267,22 @@ class VenueSimulator:
         The venue's own market decides, not the client's copy of it (its tick may differ).
         """
         codes = self._codes
-        market = venue_market.market
         if not venue_market.open:
             return codes[Rule.MARKET_CLOSED]
         if self._faults and self._faults.down(now):
             return codes[Rule.OUTAGE]
-        if not market.tick_size <= intent.price <= SCALE - market.tick_size:
+        if not venue_market.tick_size <= intent.price <= SCALE - venue_market.tick_size:
             return codes[Rule.PRICE_BOUNDS]
-        if intent.price % market.tick_size:
+        if intent.price % venue_market.tick_size:
             return codes[Rule.TICK]
         grid = venue_market.grid
         if grid is not None and not grid.is_valid(intent.price):
             return codes[Rule.TICK]  # on the finest step, but not on the grid at that price
-        if intent.size < market.min_size:
+        if intent.size < venue_market.min_size:
             return codes[Rule.MIN_SIZE]
-        if intent.size % market.size_step:
+        if intent.size % venue_market.size_step:
             return codes[Rule.SIZE_STEP]
-        if intent.expires_at is not None and intent.expires_at <= now + market.gtd_threshold:
+        if intent.expires_at is not None and intent.expires_at <= now + venue_market.gtd_threshold:
             return codes[Rule.EXPIRATION]
         if self._capacity and not self._take_token(now):
             return codes[Rule.RATE_LIMITED]
@@ -279,13 +293,12 @@ class VenueSimulator:
     @staticmethod
     def _affordable(intent: Intent, venue_market: _Market) -> int:
         """How much of a max_cost BUY its budget pays for at its limit, fees included."""
-        market = venue_market.market
         return affordable_size(
             intent.price,
             intent.size,
             intent.max_cost or 0,
-            market.size_step,
-            lambda size: market.fees.fee(size, intent.price, _TAKER),
+            venue_market.size_step,
+            lambda size: venue_market.fees.fee(size, intent.price, _TAKER),
         )
 
     def _take_token(self, now: int) -> bool:
@@ -313,7 +326,7 @@ class VenueSimulator:
         order = working.order
         intent = order.intent
         venue_market = self._markets[intent.market.market_id]
-        fee = venue_market.market.fees.fee(size, price, side)
+        fee = venue_market.fees.fee(size, price, side)
         self._trade_ids += 1
         when = self._after(working, self._fill.next())
         self._send(when, order, _FILL, "", price, size, fee, self._trade_ids)
@@ -362,7 +375,7 @@ class VenueSimulator:
 
     def _change_tick(self, market_id: str, tick: int) -> None:
         venue_market = self._markets[market_id]
-        venue_market.market = dataclasses.replace(venue_market.market, tick_size=tick)
+        venue_market.tick_size = tick
         venue_market.liquidity.tick = tick
 
     def _close(self, market_id: str, draw: float) -> None:
