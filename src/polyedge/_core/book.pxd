@@ -38,6 +38,15 @@ cdef class OrderBook:
     cdef int64_t _count  # resting orders
     cdef Index _index
 
+    # Its Python API, as C calls for compiled callers (venues.liquidity).
+    cpdef int64_t best_bid(self) noexcept
+    cpdef int64_t best_ask(self) noexcept
+    cpdef add(self, order_id, bint buy, level, size)
+    cpdef match(self, bint buy, limit, size, fills)
+    cpdef available(self, bint buy, limit, size)
+    cpdef cancel(self, order_id)
+    cpdef remaining(self, order_id)
+
     # The C-level book for other Cython code: arguments already int64, the caller holds
     # the book (one thread at a time). Each raises like its Python method.
     cdef int add_c(self, int64_t order_id, bint buy, int64_t level, int64_t size) except -1

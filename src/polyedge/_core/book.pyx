@@ -134,36 +134,36 @@ cdef class OrderBook:
             f"best_bid={self._best_bid}, best_ask={self._best_ask})"
         )
 
-    def best_bid(self):
+    cpdef int64_t best_bid(self) noexcept:
         """The highest bid level; 0 when there are no bids."""
         return self._best_bid
 
-    def best_ask(self):
+    cpdef int64_t best_ask(self) noexcept:
         """The lowest ask level; `levels` when there are no asks."""
         return self._best_ask
 
     @cython.critical_section
-    def add(self, order_id, bint buy, level, size):
+    cpdef add(self, order_id, bint buy, level, size):
         """Rest an order at the back of the queue at `level`; it must not cross the book."""
         self.add_c(_int(order_id, "order_id"), buy, _int(level, "level"), _int(size, "size"))
 
     @cython.critical_section
-    def match(self, bint buy, limit, size, fills):
+    cpdef match(self, bint buy, limit, size, fills):
         """Take up to `size` from the other side at levels no worse than `limit`, best
         price first and oldest first; appends (maker_id, level, size) per maker touched
         to `fills` and returns the total filled."""
         cdef int64_t count = 0
-        return self.match_c(
-            buy, _int(limit, "limit"), _int(size, "size"), checked_fills(fills), &count
-        )
+        if type(fills) is not list:
+            checked_fills(fills)  # raises, naming the type
+        return self.match_c(buy, _int(limit, "limit"), _int(size, "size"), fills, &count)
 
     @cython.critical_section
-    def available(self, bint buy, limit, size):
+    cpdef available(self, bint buy, limit, size):
         """What match() would fill now, capped at `size`, changing nothing (for FOK)."""
         return self.available_c(buy, _int(limit, "limit"), _int(size, "size"))
 
     @cython.critical_section
-    def cancel(self, order_id):
+    cpdef cancel(self, order_id):
         """Remove a resting order; returns its remaining size, 0 if it was not resting."""
         return self.cancel_c(_int(order_id, "order_id"))
 
@@ -174,7 +174,7 @@ cdef class OrderBook:
         return self.reduce_c(_int(order_id, "order_id"), _int(size, "size"))
 
     @cython.critical_section
-    def remaining(self, order_id):
+    cpdef remaining(self, order_id):
         """The size still resting; 0 if the order is not resting."""
         cdef int64_t slot = self.slot_of(_int(order_id, "order_id"))
         return self._orders[slot].size if slot else 0

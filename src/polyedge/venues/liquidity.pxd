@@ -3,6 +3,7 @@
 
 cimport cython
 
+from polyedge._core.book cimport OrderBook as CoreOrderBook
 from polyedge._core.timeline cimport Timeline
 from polyedge.randomness cimport Draws
 
@@ -21,7 +22,7 @@ cdef class MarketLiquidity:
 cdef class BookLiquidity(MarketLiquidity):
     cdef object _unit, _path, _maker_fill, _ladder, _step_size, _depth
     cdef Timeline _scheduler
-    cdef readonly object book
+    cdef readonly CoreOrderBook book
     cdef Draws _flow
     cdef object _synthetic_ids, _step
     cdef tuple _synthetic, _own_levels
