@@ -40,7 +40,7 @@ _BUY = Side.BUY
 _SELL = Side.SELL
 
 KINDS = ("gtc", "gtd", "fok", "fak", "cancel", "arbitrage")  # as the mix weighs them
-# The kinds by index, as drawn: ints, which compiled compare in C (strings cost 6%).
+# The kinds by index, as drawn: ints, which the compiled loop compares in C.
 _GTC, _GTD, _FOK, _FAK, _CANCEL, _ARBITRAGE = range(len(KINDS))
 _TIME_IN_FORCE = (TimeInForce.GTC, TimeInForce.GTD, TimeInForce.FOK, TimeInForce.FAK)
 _CANCELLABLE = 4096  # recent resting orders a cancel may pick from (flat memory)

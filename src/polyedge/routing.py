@@ -62,7 +62,9 @@ class OrderRouter:
         self._lanes = lanes
         self._venues = venues
         self._tracker = tracker
-        self._deliver = tracker.apply  # scheduled for refused orders (as a venue's messages are)
+        # Scheduled for refused orders, bound once: compiled, a typed tracker's apply can't
+        # be taken as a callable where it is needed.
+        self._deliver = tracker.apply
         self._scheduler = scheduler
         self._metrics = metrics
         # Where arbitrage groups go: the coordinator's start, wired in by the engine.
