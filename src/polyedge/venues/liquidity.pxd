@@ -4,17 +4,21 @@
 cimport cython
 
 from polyedge._core.book cimport OrderBook as CoreOrderBook
+from polyedge._core.orders cimport Intent as CoreIntent, Order as CoreOrder
 from polyedge._core.timeline cimport Timeline
 from polyedge.randomness cimport Draws
+
+
+cpdef tuple _yes_terms(CoreIntent intent)
 
 
 cdef class MarketLiquidity:
     cdef public object tick
 
     cpdef quote(self, now, outcome)
-    cpdef take(self, order, size, now, all_or_none)
-    cpdef self_trades(self, order, now)
-    cpdef rest(self, order, size, now)
+    cpdef take(self, CoreOrder order, size, now, all_or_none)
+    cpdef self_trades(self, CoreOrder order, now)
+    cpdef rest(self, CoreOrder order, size, now)
     cpdef remove(self, order_id)
 
 
