@@ -17,7 +17,7 @@ cdef class _Sizes:
 
 @cython.final
 cdef class _Leg:
-    cdef readonly object market, gtd_threshold, depth, twin
+    cdef readonly object market, depth, twin
     cdef readonly PriceWalk walk
     cdef readonly _Sizes sizes, pair_sizes
 

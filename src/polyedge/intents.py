@@ -69,7 +69,7 @@ class _Leg:
     Plain classes, not dataclasses: compiled, both are extension types (intents.pxd).
     """
 
-    __slots__ = ("depth", "gtd_threshold", "market", "pair_sizes", "sizes", "twin", "walk")
+    __slots__ = ("depth", "market", "pair_sizes", "sizes", "twin", "walk")
 
     def __init__(
         self,
@@ -81,7 +81,6 @@ class _Leg:
     ) -> None:
         self.market = market = markets[config.market_id]
         self.walk = PriceWalk(config, market, seed)
-        self.gtd_threshold = market.gtd_threshold
         self.sizes = _Sizes((market,), max_size)  # sizes of single orders on this market
         self.depth = config.depth  # mean size quoted at the top of the book
         self.twin = twin  # index of the twin market, if any
@@ -196,7 +195,7 @@ class IntentGenerator:
                     self._price(leg, time, sides[i], outcomes[i], marketable[i], offsets[i]),
                     leg.sizes.draw(size_draws[i]),
                     _TIME_IN_FORCE[kind],
-                    time + leg.gtd_threshold + gtd_lifetime_ns if kind == _GTD else None,
+                    time + leg.market.gtd_threshold + gtd_lifetime_ns if kind == _GTD else None,
                     post_only[i] and resting,
                 )
                 if resting:
