@@ -26,3 +26,12 @@ cdef class Timeline:
     cdef Py_ssize_t _take_slot(self) noexcept
     cdef int _release_slot(self, Py_ssize_t slot) except -1
     cdef Due _pop(self) noexcept
+
+
+cdef inline object now_of(object scheduler):
+    """`scheduler.now`, from the C field when it is exactly a Timeline (virtual time),
+    without the property lookup; a subclass (real time keeps the loop's clock) or any
+    other clock is asked for its `now`."""
+    if type(scheduler) is Timeline:
+        return (<Timeline>scheduler)._now
+    return scheduler.now

@@ -13,7 +13,7 @@ from polyedge._core.eventlog cimport EventLog
 from polyedge._core.histogram cimport LatencyHistogram
 from polyedge._core.metrics cimport Position, RunMetrics
 from polyedge._core.orders cimport Intent, Order
-from polyedge._core.timeline cimport Timeline
+from polyedge._core.timeline cimport now_of
 
 from polyedge._core.definitions import (
     DUPLICATE_TRADE,
@@ -36,15 +36,6 @@ cdef object _ACK = OrderEvent.ACK
 cdef object _REJECT = OrderEvent.REJECT
 cdef object _BUY = Side.BUY
 cdef object _YES = Outcome.YES
-
-
-cdef inline object _time_of(object scheduler):
-    """The scheduler's `now`: virtual time's C field, read without the property lookup
-    (measured: 120 instructions an event); any other clock (real time's, a test's)
-    through `now`."""
-    if type(scheduler) is Timeline:
-        return (<Timeline>scheduler)._now
-    return scheduler.now
 
 
 @cython.final
@@ -83,7 +74,7 @@ cdef class OrderTracker:
     ) except -1:
         """Apply `event` (for fills: FILL, with the size filled and the venue's trade id)
         to `order` now; False, with the refusal recorded, when the move is illegal."""
-        now = _time_of(self._scheduler)
+        now = now_of(self._scheduler)  # measured: 120 instructions an event saved
         before = order.state
         cdef bint first_fill = order.filled == 0
         cdef Intent intent = order.intent
