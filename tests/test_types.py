@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import FrozenInstanceError
 from types import ModuleType
 from typing import Any
 
@@ -30,11 +29,11 @@ POLYMARKET_CRYPTO = FeeProfile(taker_rate=to_units("0.07"), quantum=10)
 KALSHI = FeeProfile(taker_rate=to_units("0.07"), quantum=CENT, rounding=Rounding.CEIL)
 
 
-def market(**overrides: Any) -> Market:
+def market(implementation: type[Market] = Market, **overrides: Any) -> Market:
     fields: dict[str, Any] = dict(
         venue="polymarket", market_id="btc-100k", tick_size=to_units("0.01"), min_size=5 * SCALE
     )
-    return Market(**(fields | overrides))
+    return implementation(**(fields | overrides))
 
 
 def intent(implementation: type[Intent] = Intent, **overrides: Any) -> Intent:
@@ -61,11 +60,18 @@ def test_unknown_venue_names_the_known_ones() -> None:
         market(venue="binance")
 
 
-def test_market_normalises_and_freezes() -> None:
-    m = market(venue="Kalshi")
+def test_market_normalises_and_freezes(orders_core: ModuleType) -> None:
+    m = market(orders_core.Market, venue="Kalshi")
     assert m.venue is Venue.KALSHI
-    with pytest.raises(FrozenInstanceError):
+    assert m == market(orders_core.Market, venue=Venue.KALSHI)
+    assert hash(m) == hash(market(orders_core.Market, venue=Venue.KALSHI))
+    with pytest.raises(AttributeError):  # FrozenInstanceError in the twin, a subclass
         m.tick_size = 1  # type: ignore[misc]
+    moved = dataclasses.replace(m, tick_size=to_units("0.001"))
+    assert (moved.tick_size, moved.venue, type(moved)) == (1_000, Venue.KALSHI, type(m))
+    with pytest.raises(InvalidValue, match="tick_size"):
+        dataclasses.replace(m, tick_size=3_000)  # replace checks the new fields too
+    assert repr(m) == repr(market(_core.load("orders", compiled=False).Market, venue="Kalshi"))
 
 
 @pytest.mark.parametrize(
@@ -79,9 +85,11 @@ def test_market_normalises_and_freezes() -> None:
         ({"market_id": " "}, InvalidValue, "market_id"),
     ],
 )
-def test_bad_markets(overrides: dict[str, Any], error: type, words: str) -> None:
+def test_bad_markets(
+    orders_core: ModuleType, overrides: dict[str, Any], error: type, words: str
+) -> None:
     with pytest.raises(error, match=words):
-        market(**overrides)
+        market(orders_core.Market, **overrides)
 
 
 @pytest.mark.parametrize("tick", ["0.1", "0.01", "0.005", "0.0025", "0.001", "0.0001"])
@@ -192,12 +200,17 @@ def test_intents_replace_and_read_alike_in_both_cores(orders_core: ModuleType) -
         (FeeProfile(), 100, "0.50", "0"),
     ],
 )
-def test_taker_fees(profile: FeeProfile, contracts: int, price: str, fee: str) -> None:
-    assert profile.fee(contracts * SCALE, to_units(price), Liquidity.TAKER) == to_units(fee)
+def test_taker_fees(
+    orders_core: ModuleType, profile: FeeProfile, contracts: int, price: str, fee: str
+) -> None:
+    same = orders_core.FeeProfile(
+        **{f.name: getattr(profile, f.name) for f in dataclasses.fields(profile)}
+    )
+    assert same.fee(contracts * SCALE, to_units(price), Liquidity.TAKER) == to_units(fee)
 
 
-def test_makers_pay_their_own_rate() -> None:
-    profile = FeeProfile(
+def test_makers_pay_their_own_rate(orders_core: ModuleType) -> None:
+    profile = orders_core.FeeProfile(
         taker_rate=to_units("0.07"),
         maker_rate=to_units("0.0175"),
         quantum=CENT,
@@ -227,9 +240,9 @@ def test_cross_venue_arbitrage_worked_example() -> None:
         ({"quantum": 0}, "quantum"),
     ],
 )
-def test_bad_fee_profiles(overrides: dict[str, Any], words: str) -> None:
+def test_bad_fee_profiles(orders_core: ModuleType, overrides: dict[str, Any], words: str) -> None:
     with pytest.raises(InvalidValue, match=words):
-        FeeProfile(**overrides)
+        orders_core.FeeProfile(**overrides)
 
 
 def test_fill_validation() -> None:

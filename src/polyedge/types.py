@@ -7,12 +7,12 @@ naming the field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from polyedge._core import Intent, Order, OrderEvent, OrderState, Rounding, fee
-from polyedge._core.definitions import LenientEnum, Outcome, Side, TimeInForce, Venue
+from polyedge._core import FeeProfile, Intent, Market, Order, OrderEvent, OrderState
+from polyedge._core.definitions import Liquidity, Outcome, Side, TimeInForce, Venue
 from polyedge.errors import InvalidValue
-from polyedge.fixedpoint import SCALE, checked_units, positive_units, to_str
+from polyedge.fixedpoint import checked_units, positive_units
 
 __all__ = [
     "ArbitrageGroup",
@@ -30,92 +30,6 @@ __all__ = [
     "TimeInForce",
     "Venue",
 ]
-
-
-class Liquidity(LenientEnum):
-    MAKER = "maker"
-    TAKER = "taker"
-
-
-_TAKER = Liquidity.TAKER  # read on every fee, bound once (see intents.py)
-
-
-@dataclass(frozen=True, slots=True)
-class FeeProfile:
-    """A venue's fee curve: fee = size * rate * (p * (1 - p)) ** exponent.
-
-    Rates are units (0.07 -> 70_000). The fee is rounded to a multiple of `quantum` units:
-    Polymarket rounds to 0.00001 USDC (10 units), Kalshi up to the cent (10_000, CEIL).
-    """
-
-    taker_rate: int = 0
-    maker_rate: int = 0
-    exponent: int = 1
-    quantum: int = 10
-    rounding: Rounding = Rounding.HALF_EVEN
-
-    def __post_init__(self) -> None:
-        for name in ("taker_rate", "maker_rate"):
-            if checked_units(getattr(self, name), name) < 0:
-                raise InvalidValue(f"{name} must not be negative")
-        if self.exponent not in (1, 2):
-            raise InvalidValue(f"exponent must be 1 or 2, got {self.exponent!r}")
-        positive_units(self.quantum, "quantum")
-        object.__setattr__(self, "rounding", Rounding(self.rounding))
-
-    def fee(self, size: int, price: int, liquidity: Liquidity) -> int:
-        """The fee in units for `size` units traded at `price`."""
-        rate = self.taker_rate if liquidity is _TAKER else self.maker_rate
-        if not rate:
-            return 0  # makers, on most venues: no arithmetic needed
-        return fee(size, price, rate, self.exponent, self.quantum, self.rounding)
-
-
-@dataclass(frozen=True, slots=True)
-class Market:
-    """One tradable binary market on one venue. Tick, minimum size and size step in units."""
-
-    venue: Venue
-    market_id: str
-    tick_size: int
-    min_size: int
-    fees: FeeProfile = field(default_factory=FeeProfile)
-    size_step: int = SCALE // 100  # sizes are multiples of this (whole contracts on Kalshi)
-    # A GTD order expires this many ns before the expiry it carries, which must lie
-    # further ahead than that (Polymarket's 60 s security threshold).
-    gtd_threshold: int = 0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "venue", Venue(self.venue))
-        if not isinstance(self.market_id, str) or not self.market_id.strip():
-            raise InvalidValue(f"market_id must be a non-empty string, got {self.market_id!r}")
-        tick = positive_units(self.tick_size, "tick_size")
-        if tick >= SCALE // 2 or SCALE % tick:
-            raise InvalidValue(
-                f"tick_size {to_str(tick)} must divide 1 and be below 0.5 "
-                "(0.1, 0.01, 0.005, 0.0025, 0.001, 0.0001 are usual)"
-            )
-        positive_units(self.min_size, "min_size")
-        positive_units(self.size_step, "size_step")
-        if not isinstance(self.gtd_threshold, int) or self.gtd_threshold < 0:
-            raise InvalidValue(
-                f"gtd_threshold must be a non-negative int, got {self.gtd_threshold!r}"
-            )
-
-    def check_price(self, price: object, name: str = "price") -> int:
-        """`price` in units if it lies on this market's tick within [tick, 1 - tick]."""
-        units = checked_units(price, name)
-        if not self.tick_size <= units <= SCALE - self.tick_size:
-            raise InvalidValue(
-                f"{name} {to_str(units)} is outside ({to_str(self.tick_size)}, "
-                f"{to_str(SCALE - self.tick_size)}) for market {self.market_id}"
-            )
-        if units % self.tick_size:
-            raise InvalidValue(
-                f"{name} {to_str(units)} is not a multiple of the tick "
-                f"{to_str(self.tick_size)} of market {self.market_id}"
-            )
-        return units
 
 
 @dataclass(frozen=True, slots=True, init=False)

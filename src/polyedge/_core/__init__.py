@@ -1,5 +1,6 @@
 """The hot core: ring queue, sequence counter, fixed-point arithmetic, transition table,
-order book, timeline, event log, intents and orders, latency histogram, order tracker.
+order book, timeline, event log, markets, intents and orders, latency histogram, order
+tracker.
 
 Each piece is a compiled Cython module (`ring`, `sequence`, `fixed`, `transitions`,
 `book`, `timeline`, `eventlog`, `orders`, `histogram`, `tracker`) with a pure-Python
@@ -93,7 +94,7 @@ if TYPE_CHECKING or COMPILED:
     from polyedge._core.fixed import add, div, fee, mul, mul_div, sub
     from polyedge._core.histogram import LatencyHistogram
     from polyedge._core.metrics import Position, RunMetrics
-    from polyedge._core.orders import Intent, Order
+    from polyedge._core.orders import FeeProfile, Intent, Market, Order
     from polyedge._core.ring import RingQueue
     from polyedge._core.sequence import Sequence
     from polyedge._core.timeline import Timeline
@@ -105,7 +106,7 @@ else:
     from polyedge._core.fixed_py import add, div, fee, mul, mul_div, sub
     from polyedge._core.histogram_py import LatencyHistogram
     from polyedge._core.metrics_py import Position, RunMetrics
-    from polyedge._core.orders_py import Intent, Order
+    from polyedge._core.orders_py import FeeProfile, Intent, Market, Order
     from polyedge._core.ring_py import RingQueue
     from polyedge._core.sequence_py import Sequence
     from polyedge._core.timeline_py import Timeline
@@ -119,8 +120,10 @@ __all__ = [
     "TERMINAL_STATES",
     "TRANSITIONS",
     "EventLog",
+    "FeeProfile",
     "Intent",
     "LatencyHistogram",
+    "Market",
     "Order",
     "OrderBook",
     "OrderEvent",

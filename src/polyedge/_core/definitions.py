@@ -1,10 +1,11 @@
 """The vocabulary both core implementations are built from.
 
-Rounding modes, order states, order events, the legal transitions, venues and the
-engine's own reject reasons live here once, as plain Python data; the compiled and the
-pure-Python core each build their lookup from it, so the two can never disagree. The
-numeric values (and the order of the venues) are part of the stored format (they are
-written to the event log and the database): never renumber, only append.
+Rounding modes, order states, order events, the legal transitions, sides, outcomes,
+times in force, liquidity (maker or taker), venues and the engine's own reject reasons
+live here once, as plain Python data; the compiled and the pure-Python core each build
+their lookup from it, so the two can never disagree. The numeric values (and the order
+of the venues) are part of the stored format (they are written to the event log and the
+database): never renumber, only append.
 """
 
 from __future__ import annotations
@@ -131,6 +132,11 @@ class TimeInForce(LenientEnum):
     FOK = "FOK"  # fill or kill: all at once or nothing
     FAK = "FAK"  # fill and kill: what fills now, the rest expires
     IOC = "FAK"  # immediate or cancel is Kalshi's name for FAK
+
+
+class Liquidity(LenientEnum):
+    MAKER = "maker"
+    TAKER = "taker"
 
 
 class Venue(LenientEnum):

@@ -4,3 +4,5 @@ from libc.stdint cimport int64_t
 cdef int64_t add_c(int64_t a, int64_t b) except? -1
 cdef int64_t sub_c(int64_t a, int64_t b) except? -1
 cdef int64_t mul_div_c(int64_t a, int64_t b, int64_t c, int rounding) except? -1
+cpdef object fee(object size, object price, object rate, object exponent, object quantum,
+                 object rounding)

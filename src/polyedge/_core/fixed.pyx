@@ -100,7 +100,8 @@ def div(a, b, rounding):
 
 
 
-def fee(size, price, rate, exponent, quantum, rounding):
+cpdef object fee(object size, object price, object rate, object exponent, object quantum,
+                 object rounding):
     """A fee curve's fee in units (see fixed_py.fee): in 128-bit integers when the
     figures fit, else exactly in Python's (the twin), with the same result either way."""
     cdef int64_t s, p, r, q, steps

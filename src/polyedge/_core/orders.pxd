@@ -1,6 +1,26 @@
+cdef class FeeProfile:
+    cdef readonly object taker_rate
+    cdef readonly object maker_rate
+    cdef readonly object exponent
+    cdef readonly object quantum
+    cdef readonly object rounding
+
+    cpdef object fee(self, object size, object price, object liquidity)
+
+
+cdef class Market:
+    cdef readonly object venue
+    cdef readonly object market_id
+    cdef readonly object tick_size
+    cdef readonly object min_size
+    cdef readonly object fees
+    cdef readonly object size_step
+    cdef readonly object gtd_threshold
+
+
 cdef class Intent:
     cdef readonly object intent_id
-    cdef readonly object market
+    cdef readonly Market market
     cdef readonly object side
     cdef readonly object outcome
     cdef readonly object price
@@ -14,7 +34,7 @@ cdef class Intent:
 
 cdef class Order:
     cdef public object order_id
-    cdef public object intent
+    cdef public Intent intent
     cdef public object lane_seq
     cdef public object sent_at
     cdef public object state

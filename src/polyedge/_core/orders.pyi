@@ -1,8 +1,66 @@
 from dataclasses import Field
 from typing import Any, ClassVar
 
-from polyedge._core.definitions import OrderEvent, OrderState, Outcome, Side, TimeInForce
-from polyedge.types import Market
+from polyedge._core.definitions import (
+    Liquidity,
+    OrderEvent,
+    OrderState,
+    Outcome,
+    Rounding,
+    Side,
+    TimeInForce,
+    Venue,
+)
+
+class FeeProfile:
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    def __init__(
+        self,
+        taker_rate: int = 0,
+        maker_rate: int = 0,
+        exponent: int = 1,
+        quantum: int = 10,
+        rounding: Rounding = ...,
+    ) -> None: ...
+    @property
+    def taker_rate(self) -> int: ...
+    @property
+    def maker_rate(self) -> int: ...
+    @property
+    def exponent(self) -> int: ...
+    @property
+    def quantum(self) -> int: ...
+    @property
+    def rounding(self) -> Rounding: ...
+    def fee(self, size: int, price: int, liquidity: Liquidity) -> int: ...
+
+class Market:
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    def __init__(
+        self,
+        venue: Venue,
+        market_id: str,
+        tick_size: int,
+        min_size: int,
+        fees: FeeProfile = ...,
+        size_step: int = ...,
+        gtd_threshold: int = 0,
+    ) -> None: ...
+    @property
+    def venue(self) -> Venue: ...
+    @property
+    def market_id(self) -> str: ...
+    @property
+    def tick_size(self) -> int: ...
+    @property
+    def min_size(self) -> int: ...
+    @property
+    def fees(self) -> FeeProfile: ...
+    @property
+    def size_step(self) -> int: ...
+    @property
+    def gtd_threshold(self) -> int: ...
+    def check_price(self, price: object, name: str = "price") -> int: ...
 
 class Intent:
     __dataclass_fields__: ClassVar[dict[str, Field[Any]]]

@@ -1,26 +1,85 @@
 # cython: freethreading_compatible = True
-"""Intent and Order as Cython dataclasses (see orders_py.py for the contract).
+"""FeeProfile, Market, Intent and Order as Cython dataclasses (see orders_py.py for the
+contract).
 
-Both are built once per intent and Order is touched by every event: a frozen Python
-dataclass sets each field through object.__setattr__ (building an Intent costs more than
-twice this class's), and Order's moves call the transition table in C here. The checks
-and error messages are orders_py's, shared. Fields stay Python objects, so a bad value
-gets the same error from both implementations.
+An Intent and an Order are built once per intent and Order is touched by every event: a
+frozen Python dataclass sets each field through object.__setattr__ (building an Intent
+costs more than twice this class's), and Order's moves call the transition table in C
+here. A Market and its FeeProfile are read by every event: compiled code typed with them
+reads their fields as C fields and calls fee() in C, where a slotted dataclass's field
+costs an attribute lookup. The checks and error messages are orders_py's, shared. Fields
+stay Python objects, so a bad value gets the same error from both implementations.
 """
 
-from cython.dataclasses cimport dataclass
+from cython.dataclasses cimport dataclass, field
 
+from polyedge._core.fixed cimport fee as fee_curve
 from polyedge._core.transitions cimport apply
 
-from polyedge._core.definitions import TERMINAL_STATES, OrderEvent, OrderState, TimeInForce
-from polyedge._core.fixed_py import positive_units
-from polyedge._core.orders_py import checked, overfill
+from polyedge._core.definitions import (
+    TERMINAL_STATES,
+    Liquidity,
+    OrderEvent,
+    OrderState,
+    Rounding,
+    TimeInForce,
+)
+from polyedge._core.fixed_py import SCALE, positive_units
+from polyedge._core.orders_py import checked, checked_fees, checked_market, checked_price, overfill
 
 cdef frozenset _TERMINAL = TERMINAL_STATES
+cdef object _TAKER = Liquidity.TAKER
 cdef object _FILL = OrderEvent.FILL
 cdef object _PARTIAL_FILL = OrderEvent.PARTIAL_FILL
 cdef object _CANCEL_REJECT = OrderEvent.CANCEL_REJECT
 cdef object _PARTIALLY_FILLED = OrderState.PARTIAL_FILL
+
+
+@dataclass(frozen=True)
+cdef class FeeProfile:
+    """A venue's fee curve: fee = size * rate * (p * (1 - p)) ** exponent.
+
+    Rates are units (0.07 -> 70_000). The fee is rounded to a multiple of `quantum` units:
+    Polymarket rounds to 0.00001 USDC (10 units), Kalshi up to the cent (10_000, CEIL).
+    """
+
+    taker_rate: object = 0
+    maker_rate: object = 0
+    exponent: object = 1
+    quantum: object = 10
+    rounding: object = Rounding.HALF_EVEN
+
+    def __post_init__(self):
+        self.rounding = checked_fees(self)
+
+    cpdef object fee(self, object size, object price, object liquidity):
+        """The fee in units for `size` units traded at `price`."""
+        rate = self.taker_rate if liquidity is _TAKER else self.maker_rate
+        if not rate:
+            return 0  # makers, on most venues: no arithmetic needed
+        return fee_curve(size, price, rate, self.exponent, self.quantum, self.rounding)
+
+
+@dataclass(frozen=True)
+cdef class Market:
+    """One tradable binary market on one venue. Tick, minimum size and size step in units."""
+
+    venue: object
+    market_id: object
+    tick_size: object
+    min_size: object
+    fees: object = field(default_factory=FeeProfile)
+    size_step: object = SCALE // 100  # sizes are multiples of this (whole contracts on Kalshi)
+    # A GTD order expires this many ns before the expiry it carries, which must lie
+    # further ahead than that (Polymarket's 60 s security threshold).
+    gtd_threshold: object = 0
+
+    def __post_init__(self):
+        self.venue = checked_market(self)
+
+    def check_price(self, price, name="price"):
+        """`price` in units if it lies on this market's tick within [tick, 1 - tick]."""
+        return checked_price(self, price, name)
 
 
 @dataclass(frozen=True)
@@ -32,7 +91,7 @@ cdef class Intent:
     """
 
     intent_id: object
-    market: object
+    market: Market  # typed: the order path reads its fields as C
     side: object
     outcome: object
     price: object
@@ -74,7 +133,7 @@ cdef class Order:
     """An intent in flight: its lifecycle state and how much of it has filled."""
 
     order_id: object
-    intent: object
+    intent: Intent
     lane_seq: object = 0  # position in its venue's lane, monotonic per lane
     sent_at: object = 0  # ns the order was sent to the venue
     state: object = OrderState.PENDING

@@ -1,34 +1,130 @@
-"""Pure-Python twin of orders.pyx: Intent and Order, and the checks both share.
+"""Pure-Python twin of orders.pyx: FeeProfile, Market, Intent and Order, and the checks
+both share.
 
-An Intent is immutable once built and valid by construction: bad fields raise an error
-naming the field, and sides, outcomes and times in force given as names ("buy", "yes",
-"ioc") are stored as the enums. An Order is an intent in flight; its state moves only
-through the core transition table.
+A FeeProfile, a Market and an Intent are immutable once built and valid by construction:
+bad fields raise an error naming the field, and enums given as names ("buy", "yes",
+"ioc", "Kalshi") are stored as the enums. An Order is an intent in flight; its state
+moves only through the core transition table.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from polyedge._core.definitions import (
     TERMINAL_STATES,
+    Liquidity,
     OrderEvent,
     OrderState,
     Outcome,
+    Rounding,
     Side,
     TimeInForce,
+    Venue,
 )
-from polyedge._core.fixed_py import positive_units, to_str
+from polyedge._core.fixed_py import SCALE, checked_units, fee, positive_units, to_str
 from polyedge._core.transitions_py import apply
 from polyedge.errors import InvalidValue
-
-if TYPE_CHECKING:
-    from polyedge.types import Market
 
 # Enum members looked up once: an attribute of an Enum class is slow to read (hot path).
 _GTD = TimeInForce.GTD
 _RESTING = (TimeInForce.GTC, TimeInForce.GTD)
+_TAKER = Liquidity.TAKER
+
+
+def checked_fees(fees: FeeProfile) -> Rounding:
+    """Check a new fee profile's fields (either implementation's); its rounding as the enum."""
+    for name in ("taker_rate", "maker_rate"):
+        if checked_units(getattr(fees, name), name) < 0:
+            raise InvalidValue(f"{name} must not be negative")
+    if fees.exponent not in (1, 2):
+        raise InvalidValue(f"exponent must be 1 or 2, got {fees.exponent!r}")
+    positive_units(fees.quantum, "quantum")
+    return Rounding(fees.rounding)
+
+
+def checked_market(market: Market) -> Venue:
+    """Check a new market's fields (either implementation's); its venue as the enum."""
+    venue = Venue(market.venue)
+    if not isinstance(market.market_id, str) or not market.market_id.strip():
+        raise InvalidValue(f"market_id must be a non-empty string, got {market.market_id!r}")
+    tick = positive_units(market.tick_size, "tick_size")
+    if tick >= SCALE // 2 or SCALE % tick:
+        raise InvalidValue(
+            f"tick_size {to_str(tick)} must divide 1 and be below 0.5 "
+            "(0.1, 0.01, 0.005, 0.0025, 0.001, 0.0001 are usual)"
+        )
+    positive_units(market.min_size, "min_size")
+    positive_units(market.size_step, "size_step")
+    if not isinstance(market.gtd_threshold, int) or market.gtd_threshold < 0:
+        raise InvalidValue(
+            f"gtd_threshold must be a non-negative int, got {market.gtd_threshold!r}"
+        )
+    return venue
+
+
+def checked_price(market: Market, price: object, name: str) -> int:
+    """`price` in units if it lies on `market`'s tick within [tick, 1 - tick] (Market's
+    check_price, in either implementation)."""
+    units = checked_units(price, name)
+    if not market.tick_size <= units <= SCALE - market.tick_size:
+        raise InvalidValue(
+            f"{name} {to_str(units)} is outside ({to_str(market.tick_size)}, "
+            f"{to_str(SCALE - market.tick_size)}) for market {market.market_id}"
+        )
+    if units % market.tick_size:
+        raise InvalidValue(
+            f"{name} {to_str(units)} is not a multiple of the tick "
+            f"{to_str(market.tick_size)} of market {market.market_id}"
+        )
+    return units
+
+
+@dataclass(frozen=True, slots=True)
+class FeeProfile:
+    """A venue's fee curve: fee = size * rate * (p * (1 - p)) ** exponent.
+
+    Rates are units (0.07 -> 70_000). The fee is rounded to a multiple of `quantum` units:
+    Polymarket rounds to 0.00001 USDC (10 units), Kalshi up to the cent (10_000, CEIL).
+    """
+
+    taker_rate: int = 0
+    maker_rate: int = 0
+    exponent: int = 1
+    quantum: int = 10
+    rounding: Rounding = Rounding.HALF_EVEN
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rounding", checked_fees(self))
+
+    def fee(self, size: int, price: int, liquidity: Liquidity) -> int:
+        """The fee in units for `size` units traded at `price`."""
+        rate = self.taker_rate if liquidity is _TAKER else self.maker_rate
+        if not rate:
+            return 0  # makers, on most venues: no arithmetic needed
+        return fee(size, price, rate, self.exponent, self.quantum, self.rounding)
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """One tradable binary market on one venue. Tick, minimum size and size step in units."""
+
+    venue: Venue
+    market_id: str
+    tick_size: int
+    min_size: int
+    fees: FeeProfile = field(default_factory=FeeProfile)
+    size_step: int = SCALE // 100  # sizes are multiples of this (whole contracts on Kalshi)
+    # A GTD order expires this many ns before the expiry it carries, which must lie
+    # further ahead than that (Polymarket's 60 s security threshold).
+    gtd_threshold: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "venue", checked_market(self))
+
+    def check_price(self, price: object, name: str = "price") -> int:
+        """`price` in units if it lies on this market's tick within [tick, 1 - tick]."""
+        return checked_price(self, price, name)
 
 
 def checked(intent: Intent) -> tuple[Side, Outcome, TimeInForce] | None:

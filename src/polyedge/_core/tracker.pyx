@@ -12,7 +12,7 @@ cimport cython
 from polyedge._core.eventlog cimport EventLog
 from polyedge._core.histogram cimport LatencyHistogram
 from polyedge._core.metrics cimport Position, RunMetrics
-from polyedge._core.orders cimport Intent, Order
+from polyedge._core.orders cimport Intent, Market, Order
 from polyedge._core.timeline cimport now_of
 
 from polyedge._core.definitions import (
@@ -104,7 +104,7 @@ cdef class OrderTracker:
         cdef RunMetrics metrics = self._metrics
         cdef Position position
         cdef LatencyHistogram latency
-        market = intent.market
+        cdef Market market = intent.market
         venue = market.venue
         if size:
             metrics.fills += 1

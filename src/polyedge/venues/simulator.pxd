@@ -4,7 +4,11 @@
 cimport cython
 from libc.stdint cimport int64_t
 
-from polyedge._core.orders cimport Intent as CoreIntent, Order as CoreOrder
+from polyedge._core.orders cimport (
+    FeeProfile as CoreFeeProfile,
+    Intent as CoreIntent,
+    Order as CoreOrder,
+)
 from polyedge._core.timeline cimport Timeline
 from polyedge.randomness cimport Draws
 from polyedge.venues.liquidity cimport MarketLiquidity
@@ -12,7 +16,8 @@ from polyedge.venues.liquidity cimport MarketLiquidity
 
 @cython.final
 cdef class _Market:
-    cdef public object config, grid, fees
+    cdef public object config, grid
+    cdef public CoreFeeProfile fees
     cdef public int64_t tick_size, min_size, size_step, gtd_threshold
     cdef public MarketLiquidity liquidity
     cdef public bint open
