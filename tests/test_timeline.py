@@ -52,6 +52,25 @@ def test_run_until_a_limit_stops_there_and_moves_the_clock(timeline: ModuleType)
     assert ran == [5, 10, 0, 15] and line.now == 100
 
 
+def test_clock_is_now_and_a_subclass_may_keep_its_own(timeline: ModuleType) -> None:
+    line = timeline.Timeline()
+    seen: list[tuple[int, int]] = []
+    line.at(25, lambda: seen.append((line.now, line.clock())))
+    line.run_until(40)
+    assert seen == [(25, 25)] and line.clock() == line.now == 40
+
+    class Wall(timeline.Timeline):  # type: ignore[misc,name-defined]
+        """The real-time scheduler's shape: its clock is its own, `now` follows it."""
+
+        def clock(self) -> int:
+            return 1_000
+
+    wall = Wall()
+    wall.at(5, lambda: seen.append((wall.now, wall.clock())))
+    wall.run_until(10)
+    assert seen[-1] == (1_000, 1_000) and wall.now == 1_000
+
+
 def test_background_actions_do_not_keep_the_run_alive(timeline: ModuleType) -> None:
     line = timeline.Timeline()
     ticks: list[int] = []

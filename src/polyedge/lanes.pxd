@@ -24,7 +24,9 @@ cdef class VenueExecutor:
     cdef VenueSimulator _simulator
     cdef CoreTracker _tracker
     cdef Timeline _scheduler
-    cdef object _timeout
+    cdef object _timeout, _sender
 
+    @cython.locals(order=CoreOrder)
+    cpdef drain(self)
     cpdef send(self, CoreOrder order)
     cpdef _watch(self, order, bint cancel)

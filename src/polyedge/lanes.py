@@ -46,7 +46,7 @@ class VenueExecutor:
     order's status (again, until something does).
     """
 
-    __slots__ = ("_scheduler", "_simulator", "_timeout", "_tracker", "lane")
+    __slots__ = ("_scheduler", "_sender", "_simulator", "_timeout", "_tracker", "lane")
 
     def __init__(
         self,
@@ -61,16 +61,17 @@ class VenueExecutor:
         self._tracker = tracker
         self._scheduler = scheduler
         self._timeout = int(faults.response_timeout_s * 1e9) if faults.any() else 0
+        self._sender = self.send  # bound once: drain() schedules it for every order
 
     def drain(self) -> None:
         """Virtual time: schedule every queued order's send at the time it was routed."""
         for order in self.lane.queue.pop_many():
-            self._scheduler.schedule(order.sent_at, self.send, (order,))
+            self._scheduler.schedule(order.sent_at, self._sender, (order,))
 
     def send(self, order: Order) -> None:
         if order.state is not _PENDING:
             return  # cancelled while it waited in the lane
-        order.sent_at = self._scheduler.now
+        order.sent_at = self._scheduler.clock()
         if self._tracker.apply(order, _SUBMIT):
             self._simulator.submit(order)
             self._watch(order, cancel=False)
@@ -82,7 +83,7 @@ class VenueExecutor:
 
     def _watch(self, order: Order, cancel: bool) -> None:
         if self._timeout:
-            when = self._scheduler.now + self._timeout
+            when = self._scheduler.clock() + self._timeout
             look = (order, cancel, order.answers, _STATUS_QUERIES)
             self._scheduler.schedule(when, self._check, look)
 
@@ -102,7 +103,7 @@ class VenueExecutor:
             self._tracker.handled("status_query")
             self._simulator.status(order, cancelling=order.state is OrderState.PENDING_CANCEL)
             queries -= 1
-        when = self._scheduler.now + self._timeout
+        when = self._scheduler.clock() + self._timeout
         self._scheduler.schedule(when, self._check, (order, cancel, answers, queries))
 
     async def run(self, stop: asyncio.Event) -> None:

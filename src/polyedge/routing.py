@@ -115,7 +115,7 @@ class OrderRouter:
         if not (is_working(order) or order.state is _PENDING):
             return False
         sent = order.state is not _PENDING  # a queued order is cancelled locally
-        order.cancel_sent_at = self._scheduler.now
+        order.cancel_sent_at = self._scheduler.clock()
         if self._tracker.apply(order, _CANCEL_REQUEST) and sent:
             self._venues[order.intent.market.venue].cancel(order)
         return True

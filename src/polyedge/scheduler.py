@@ -26,6 +26,10 @@ class Scheduler(Protocol):
         """Nanoseconds since the run started (simulated or real)."""
         ...
 
+    def clock(self) -> int:
+        """`now` as a method: the order path's form, a C call when compiled."""
+        ...
+
     def at(self, when: int, action: Action, *args: Any) -> None:
         """Run `action(*args)` at `when` ns (at once, in order, if that is already past)."""
         ...
@@ -51,8 +55,8 @@ class RealtimeScheduler(Timeline):
 
     asyncio's own timers do not keep the order of callbacks due at the same instant, so
     the heap decides the order, exactly as in virtual time, and the loop only says when.
-    A Timeline itself, so the order path holds either scheduler as one; `now` is the
-    loop's clock.
+    A Timeline itself, so the order path holds either scheduler as one; `now` (and
+    `clock()`, which it reads) is the loop's clock.
     """
 
     __slots__ = ("_error", "_idle", "_loop", "_origin", "_timer", "_timer_at")
@@ -67,8 +71,7 @@ class RealtimeScheduler(Timeline):
         self._idle.set()
         self._error: BaseException | None = None
 
-    @property
-    def now(self) -> int:
+    def clock(self) -> int:
         return int((self._loop.time() - self._origin) * 1e9)
 
     def schedule(

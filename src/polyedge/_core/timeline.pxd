@@ -21,6 +21,7 @@ cdef class Timeline:
     cdef list _actions  # slot -> action, or None
     cdef list _args  # slot -> the action's arguments, or None
 
+    cpdef int64_t clock(self)
     cpdef schedule(self, when, action, tuple args, bint background=*)
     cdef int _push(self, int64_t when, object action, tuple args, bint background) except -1
     cdef Py_ssize_t _take_slot(self) noexcept
@@ -31,7 +32,7 @@ cdef class Timeline:
 cdef inline object now_of(object scheduler):
     """`scheduler.now`, from the C field when it is exactly a Timeline (virtual time),
     without the property lookup; a subclass (real time keeps the loop's clock) or any
-    other clock is asked for its `now`."""
+    other clock (the tracker accepts one with just `now`) is asked for its `now`."""
     if type(scheduler) is Timeline:
         return (<Timeline>scheduler)._now
     return scheduler.now

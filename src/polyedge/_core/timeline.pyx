@@ -89,6 +89,12 @@ cdef class Timeline:
     @property
     def now(self):
         """ns: the time of the action running, or the last limit reached."""
+        return self.clock()
+
+    cpdef int64_t clock(self):
+        """`now`, as a C call from the compiled order path, where reading the property is a
+        Python attribute lookup (measured: 200 instructions a read, 5 reads an intent).
+        The real-time scheduler overrides it with the loop's clock."""
         return self._now
 
     def at(self, when, action, *args):

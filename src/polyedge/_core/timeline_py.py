@@ -53,6 +53,11 @@ class Timeline:
     @property
     def now(self) -> int:
         """ns: the time of the action running, or the last limit reached."""
+        return self.clock()
+
+    def clock(self) -> int:
+        """`now` as a method: the order path's form, a C call when compiled (the real-time
+        scheduler overrides it with the loop's clock)."""
         return self._now
 
     def at(self, when: int, action: Action, *args: Any) -> None:

@@ -248,7 +248,7 @@ class BookLiquidity(MarketLiquidity):
         return (now // STEP_NS + 1) * STEP_NS
 
     def _tick(self) -> None:
-        now = self._scheduler.now
+        now = self._scheduler.clock()
         self._catch_up(now)
         self._ticking = bool(self._mine)
         if self._ticking:

@@ -169,12 +169,12 @@ class VenueSimulator:
     # --- requests from the engine --------------------------------------------------------
 
     def submit(self, order: Order) -> None:
-        arrival = self._connected(self._scheduler.now + self._ack.next())
+        arrival = self._connected(self._scheduler.clock() + self._ack.next())
         self._in_transit[order.order_id] = arrival
         self._scheduler.schedule(arrival, self._arrive, (order,))
 
     def cancel(self, order: Order) -> None:
-        when = self._connected(self._scheduler.now + self._cancel.next())
+        when = self._connected(self._scheduler.clock() + self._cancel.next())
         # One connection: a cancel never overtakes the order it cancels.
         when = max(when, self._in_transit.get(order.order_id, 0))
         self._scheduler.schedule(when, self._cancel_arrives, (order,))
@@ -182,18 +182,18 @@ class VenueSimulator:
     def status(self, order: Order, cancelling: bool) -> None:
         """The engine asks what became of `order` (and of its cancel, when `cancelling`):
         it heard nothing for too long."""
-        when = self._connected(self._scheduler.now + self._ack.next())
+        when = self._connected(self._scheduler.clock() + self._ack.next())
         when = max(when, self._in_transit.get(order.order_id, 0))
         self._scheduler.schedule(when, self._status_arrives, (order, cancelling))
 
     def quote(self, market_id: str, outcome: Outcome) -> tuple[int, int]:
         """The best bid and ask of `outcome` on `market_id` now, in units."""
-        return self._markets[market_id].liquidity.quote(self._scheduler.now, outcome)
+        return self._markets[market_id].liquidity.quote(self._scheduler.clock(), outcome)
 
     # --- what happens at the venue -------------------------------------------------------
 
     def _arrive(self, order: Order) -> None:
-        now = self._scheduler.now
+        now = self._scheduler.clock()
         del self._in_transit[order.order_id]
         intent = order.intent
         venue_market = self._markets[intent.market.market_id]
@@ -340,7 +340,7 @@ class VenueSimulator:
             self._send(self._after(working, self._ack.next()), order, _EXPIRE)
 
     def _cancel_arrives(self, order: Order) -> None:
-        now = self._scheduler.now
+        now = self._scheduler.clock()
         if self._faults and self._faults.lost(now):
             return
         # Nothing working any more: the fill, expiry or reject already on its way settles it.
@@ -359,12 +359,12 @@ class VenueSimulator:
     def _status_arrives(self, order: Order, cancelling: bool) -> None:
         """Answer a status query with what the venue knows of the order; a query about a
         cancel that never arrived is a retry of that cancel."""
-        if self._faults and self._faults.lost(self._scheduler.now):
+        if self._faults and self._faults.lost(self._scheduler.clock()):
             return
         if order.order_id in self._lost:
             self._lost.discard(order.order_id)
             reason = self._codes[Rule.UNKNOWN_ORDER]
-            self._send(self._scheduler.now + self._ack.next(), order, _REJECT, reason)
+            self._send(self._scheduler.clock() + self._ack.next(), order, _REJECT, reason)
         elif cancelling:
             self._cancel_arrives(order)
         elif (working := self._open.get(order.order_id)) is not None:
@@ -382,7 +382,7 @@ class VenueSimulator:
         """Trading stops: every resting order is cancelled by the venue; then it resolves."""
         venue_market = self._markets[market_id]
         venue_market.open = False
-        now = self._scheduler.now
+        now = self._scheduler.clock()
         for working in list(self._open.values()):
             if working.order.intent.market.market_id == market_id:
                 self._venue_cancel(working, venue_market)
@@ -428,7 +428,7 @@ class VenueSimulator:
 
     def _after(self, working: _Working, latency: int) -> int:
         """When a message sent now about a working order arrives: after the one before it."""
-        working.last = max(self._scheduler.now + latency, working.last)
+        working.last = max(self._scheduler.clock() + latency, working.last)
         return working.last
 
 
