@@ -25,6 +25,7 @@ cdef class _Leg:
 @cython.final
 cdef class IntentGenerator:
     cdef object _config, _rng, _weights, _cancellable, _refresh, _time
+    cdef object _min_edge, _leg_time_in_force
     cdef CoreSequence _ids
     cdef list _legs, _paired
 

@@ -102,6 +102,9 @@ class IntentGenerator:
         self._paired = [i for i, leg in enumerate(self._legs) if leg.twin is not None]
         weights = np.array(list(config.mix.weights().values()))
         self._weights = weights / weights.sum()
+        # Read per opportunity: a pydantic field costs a Python attribute hook each.
+        self._min_edge = config.arbitrage.min_edge
+        self._leg_time_in_force = TimeInForce(config.arbitrage.leg_time_in_force)
         self._cancellable: deque[int] = deque(maxlen=_CANCELLABLE)
         # (when, id): the strategy cancels each GTC order still working after its lifetime,
         # which bounds the orders in flight (and memory) however long the run.
@@ -229,7 +232,7 @@ class IntentGenerator:
         no_leg = self._legs[yes_leg.twin]
         yes_ask = yes_leg.walk.quote(time, _YES)[1] * yes_leg.walk.tick
         no_ask = no_leg.walk.quote(time, _NO)[1] * no_leg.walk.tick
-        min_edge = self._config.arbitrage.min_edge
+        min_edge = self._min_edge
         if SCALE - yes_ask - no_ask < min_edge:
             return None  # no edge even before fees (never negative): most calls end here
         sizes = yes_leg.pair_sizes
@@ -244,7 +247,7 @@ class IntentGenerator:
         if edge_scaled < min_edge * size:
             return None
         group_id = self._ids.current + 1  # the first leg's id names the group
-        tif = TimeInForce(self._config.arbitrage.leg_time_in_force)
+        tif = self._leg_time_in_force
         legs = tuple(
             [  # a list: a generator can't be in cpdef (intents.pxd)
                 Intent.unchecked(  # asks on the tick, sizes accepted by both venues

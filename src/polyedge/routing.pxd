@@ -3,6 +3,7 @@
 
 cimport cython
 
+from polyedge._core.metrics cimport RunMetrics as CoreMetrics
 from polyedge._core.orders cimport Intent as CoreIntent
 from polyedge._core.timeline cimport Timeline
 from polyedge._core.tracker cimport OrderTracker as CoreTracker
@@ -12,7 +13,8 @@ from polyedge.lanes cimport Lane
 @cython.final
 cdef class OrderRouter:
     cdef dict _lanes, _venues
-    cdef object _metrics, _deliver
+    cdef object _deliver
+    cdef CoreMetrics _metrics
     cdef CoreTracker _tracker
     cdef Timeline _scheduler
     cdef public object start_group

@@ -39,4 +39,5 @@ cdef class EventLog:
         int64_t reason,
         int64_t time,
     ) except -1
+    cpdef order(self, order)
     cpdef flush(self)

@@ -49,7 +49,7 @@ cdef class EventLog:
         """Run `check` right after event `count` is logged (and flushed)."""
         self._checks[count] = check
 
-    def order(self, order):
+    cpdef order(self, order):
         """Note a new order; it reaches subscribers (if any) with the next batch of events."""
         if self._subscribers:
             self._orders.append(order)
