@@ -15,10 +15,12 @@ from polyedge._core.definitions import DUPLICATE_TRADE, VENUE_INDEX
 from polyedge._core.tracker_py import REFUSED
 from polyedge.fixedpoint import SCALE, to_units
 from polyedge.metrics import ILLEGAL_EXAMPLES
-from polyedge.types import Market, OrderEvent, OrderState, Outcome, Side, TimeInForce, Venue
+from polyedge.types import OrderEvent, OrderState, Outcome, Side, TimeInForce, Venue
 
 E, St = OrderEvent, OrderState
-MARKET = Market(venue=Venue.KALSHI, market_id="m", tick_size=to_units("0.01"), min_size=SCALE)
+MARKET_FIELDS: dict[str, Any] = dict(
+    venue=Venue.KALSHI, market_id="m", tick_size=to_units("0.01"), min_size=SCALE
+)
 REASONS = {"LANE_FULL": 1, DUPLICATE_TRADE: 4, "FOK_NOT_FILLED": 7}
 
 
@@ -28,6 +30,8 @@ class Desk:
     def __init__(self, tracker_core: ModuleType) -> None:
         compiled = not tracker_core.__name__.endswith("_py")
         self.orders = _core.load("orders", compiled)
+        # A compiled Intent takes only a compiled Market: each Desk builds its own.
+        self.market = self.orders.Market(**MARKET_FIELDS)
         self.clock = SimpleNamespace(now=0)
         self.metrics = _core.load("metrics", compiled).RunMetrics()
         self.log = _core.load("eventlog", compiled).EventLog(uuid.UUID(int=7))
@@ -38,7 +42,7 @@ class Desk:
     def order(self, order_id: int = 1, size: int = 10, **fields: Any) -> Any:
         intent = self.orders.Intent(
             intent_id=order_id,
-            market=MARKET,
+            market=self.market,
             side=fields.pop("side", Side.BUY),
             outcome=fields.pop("outcome", Outcome.YES),
             price=to_units("0.40"),
