@@ -12,6 +12,7 @@ from polyedge.venues.prices cimport PriceWalk
 cdef class _Sizes:
     cdef readonly int64_t low, count, step
 
+    @cython.locals(steps=int64_t)
     cpdef int64_t draw(self, double uniform) except? -1
 
 

@@ -60,7 +60,8 @@ class _Sizes:
         self.low, self.count, self.step = low * step, high - low + 1, step
 
     def draw(self, uniform: float) -> int:
-        return self.low + int(uniform * self.count) * self.step
+        steps = int(uniform * self.count)  # compiled: a C truncation (intents.pxd)
+        return self.low + steps * self.step
 
 
 class _Leg:
