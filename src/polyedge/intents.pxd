@@ -8,6 +8,10 @@ from polyedge._core.sequence cimport Sequence as CoreSequence
 from polyedge.venues.prices cimport PriceWalk
 
 
+# The kinds by index: C ints, so the batch loop compares its drawn kinds in C.
+cdef Py_ssize_t _GTC, _GTD, _FOK, _FAK, _CANCEL, _ARBITRAGE
+
+
 @cython.final
 cdef class _Sizes:
     cdef readonly int64_t low, count, step

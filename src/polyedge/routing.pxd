@@ -19,5 +19,7 @@ cdef class OrderRouter:
     cdef Timeline _scheduler
     cdef public object start_group
 
+    @cython.locals(intent=CoreIntent)
+    cpdef route(self, item, time)
     @cython.locals(lane=Lane)
     cpdef send(self, CoreIntent intent, time)

@@ -77,9 +77,10 @@ class OrderRouter:
         under the "wait" policy: drain or await that lane, then route the item again.
         """
         if isinstance(item, Intent):  # the most common item: checked first
-            full = self.send(item, time)
+            intent = item  # compiled, typed (routing.pxd): its fields are read as C
+            full = self.send(intent, time)
             if full is None:
-                self._metrics.intents_by_kind[_KIND[item.time_in_force]] += 1
+                self._metrics.intents_by_kind[_KIND[intent.time_in_force]] += 1
             return full
         if isinstance(item, Cancel):
             self._metrics.intents_by_kind["cancel"] += 1

@@ -21,7 +21,7 @@ cdef class Timeline:
     cdef list _actions  # slot -> action, or None
     cdef list _args  # slot -> the action's arguments, or None
 
-    cpdef int64_t clock(self)
+    cpdef object clock(self)
     cpdef schedule(self, when, action, tuple args, bint background=*)
     cdef int _push(self, int64_t when, object action, tuple args, bint background) except -1
     cdef Py_ssize_t _take_slot(self) noexcept

@@ -91,10 +91,11 @@ cdef class Timeline:
         """ns: the time of the action running, or the last limit reached."""
         return self.clock()
 
-    cpdef int64_t clock(self):
+    cpdef object clock(self):
         """`now`, as a C call from the compiled order path, where reading the property is a
         Python attribute lookup (measured: 200 instructions a read, 5 reads an intent).
-        The real-time scheduler overrides it with the loop's clock."""
+        The real-time scheduler overrides it with the loop's clock. A Python int: typed as
+        a C one, the callers' locals were inferred C and boxed again at every use."""
         return self._now
 
     def at(self, when, action, *args):

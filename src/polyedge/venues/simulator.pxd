@@ -32,7 +32,7 @@ cdef class _Working:
 
 cdef class VenueSimulator:
     cdef object _codes, _min_marketable_buy, _random_codes, _self_trade, _responses
-    cdef object _reject_rate, _deliver, _resolve
+    cdef object _reject_rate, _deliver, _arrival, _resolve
     cdef Timeline _scheduler
     cdef Draws _ack, _fill, _cancel, _chance
     cdef readonly dict _markets  # read by tests: a market's liquidity

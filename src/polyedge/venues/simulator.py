@@ -117,6 +117,7 @@ class VenueSimulator:
         self._reject_rate = config.responses.reject_rate  # read per order (as grid is)
         self._scheduler = scheduler
         self._deliver = tracker.apply
+        self._arrival = self._arrive  # bound once: submit() schedules it for every order
         self._resolve = resolve
 
         def rng(*names: str) -> np.random.Generator:
@@ -171,7 +172,7 @@ class VenueSimulator:
     def submit(self, order: Order) -> None:
         arrival = self._connected(self._scheduler.clock() + self._ack.next())
         self._in_transit[order.order_id] = arrival
-        self._scheduler.schedule(arrival, self._arrive, (order,))
+        self._scheduler.schedule(arrival, self._arrival, (order,))
 
     def cancel(self, order: Order) -> None:
         when = self._connected(self._scheduler.clock() + self._cancel.next())
