@@ -135,6 +135,12 @@ def test_bad_intents(
         intent(orders_core.Intent, **overrides)
 
 
+def test_an_intent_needs_a_market(orders_core: ModuleType) -> None:
+    # Compiled, the field's own type check refuses it first: "Cannot convert str to ...Market".
+    with pytest.raises(TypeError, match="Market"):
+        intent(orders_core.Intent, market="btc-100k")
+
+
 def test_good_intents(orders_core: ModuleType) -> None:
     gtd = intent(orders_core.Intent, time_in_force="GTD", expires_at=60_000_000_000, post_only=True)
     assert gtd.time_in_force is TimeInForce.GTD and gtd.side is Side.BUY

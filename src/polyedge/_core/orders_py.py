@@ -136,7 +136,10 @@ def checked(intent: Intent) -> tuple[Side, Outcome, TimeInForce] | None:
     enums = type(side) is Side and type(outcome) is Outcome and type(time_in_force) is TimeInForce
     if not enums:
         side, outcome, time_in_force = Side(side), Outcome(outcome), TimeInForce(time_in_force)
-    intent.market.check_price(intent.price)
+    check_price = getattr(intent.market, "check_price", None)
+    if check_price is None:  # the compiled Intent's own type check says the same
+        raise TypeError(f"market must be a Market, got {intent.market!r}")
+    check_price(intent.price)
     positive_units(intent.size, "size")
     if (time_in_force is _GTD) != (intent.expires_at is not None):
         raise InvalidValue("expires_at is required for GTD orders and only for them")
