@@ -11,9 +11,7 @@ costs an attribute lookup. The checks and error messages are orders_py's, shared
 stay Python objects, so a bad value gets the same error from both implementations.
 """
 
-from cpython.long cimport PyLong_CheckExact
 from cython.dataclasses cimport dataclass, field
-from libc.stdint cimport INT64_MAX
 
 from polyedge._core.fixed cimport fee as fee_curve
 from polyedge._core.transitions cimport apply
@@ -162,8 +160,7 @@ cdef class Order:
 
     cpdef object fill(self, object size):
         """Record `size` units filled: a PARTIAL_FILL or, when it completes the order, FILL."""
-        if not (PyLong_CheckExact(size) and 0 < size <= INT64_MAX):  # else the twin's error
-            size = positive_units(size, "size")
+        size = positive_units(size, "size")
         remaining = self.intent.size - self.filled
         if size > remaining:
             raise overfill(self.order_id, size, remaining)
