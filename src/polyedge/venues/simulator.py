@@ -59,8 +59,8 @@ Resolve = Callable[[str, Outcome | None], None]  # market id, winner (None: void
 
 class _Market:
     """The venue's own view of one market: the figures its rules read for every order,
-    with the tick the venue has now (compiled, C fields, where reading them off the
-    Market dataclass was a Python attribute lookup each)."""
+    with the tick the venue has now (which a tick change moves away from the Market's),
+    in one record the compiled rules read as C fields."""
 
     __slots__ = (
         "config",
