@@ -4,6 +4,9 @@ Compiled and pure-Python twin alike, and byte for byte the same."""
 from __future__ import annotations
 
 import hashlib
+import os
+import select
+import signal
 import uuid
 from types import ModuleType
 from typing import Any
@@ -13,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from polyedge._core.eventlog_py import EVENTS, FLUSH_ROWS, ROW
+from polyedge._core.eventlog_py import DIGESTS_PENDING, EVENTS, FLUSH_ROWS, ROW, RunDigest
 
 RUN = uuid.UUID(int=42)
 Fields = tuple[int, int, int, int, int, int, int, int, int, int, int]
@@ -135,3 +138,40 @@ def test_compiled_and_twin_logs_give_the_same_bytes() -> None:
     assert digests[0] == digests[1]
     first, second = (np.concatenate([e for _, e in seen.batches]) for seen in collected)
     assert first.tobytes() == second.tobytes()
+
+
+def test_the_digest_hashes_its_updates_in_order_on_the_worker() -> None:
+    """More batches than may wait for the worker, of varied sizes (some under the 2 KiB
+    hashlib hashes without letting go of the GIL): the same digest as hashing in line."""
+    chunks = [bytes([i % 251]) * (i * 997 % 70_000) for i in range(3 * DIGESTS_PENDING)]
+    digest = RunDigest(RUN.bytes)
+    for chunk in chunks:
+        digest.update(chunk)
+    expected = hashlib.blake2b(RUN.bytes, digest_size=32)
+    expected.update(b"".join(chunks))
+    assert digest.hexdigest() == expected.hexdigest()
+    digest.update(b"more")  # hexdigest() leaves it usable
+    expected.update(b"more")
+    assert digest.hexdigest() == expected.hexdigest()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+def test_a_forked_child_digests_with_a_worker_of_its_own() -> None:
+    """The parent's worker thread does not exist in a forked child: without a new one,
+    the child's digest would wait for it for ever."""
+    RunDigest(b"").update(b"x" * 4096)  # the parent's worker is running
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child process)
+        digest = RunDigest(b"child")
+        digest.update(b"y" * 100_000)
+        os.write(write_end, digest.hexdigest().encode())
+        os._exit(0)
+    os.close(write_end)
+    ready, _, _ = select.select([read_end], [], [], 10)
+    written = os.read(read_end, 64).decode() if ready else ""
+    os.close(read_end)
+    if not ready:
+        os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)
+    assert written == hashlib.blake2b(b"child" + b"y" * 100_000, digest_size=32).hexdigest()

@@ -10,14 +10,13 @@ stays memory-safe (rows may be lost, never written outside the buffer): the buff
 written only inside a critical section that calls no Python API.
 """
 
-import hashlib
 import sys
 
 cimport cython
 from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_FromStringAndSize
 
-from polyedge._core.eventlog_py import FLUSH_ROWS, ROW, handed, row_error
+from polyedge._core.eventlog_py import FLUSH_ROWS, ROW, RunDigest, handed, row_error
 
 # A C copy: compared with the Python int, every append boxed its count twice (measured:
 # 30% of an append).
@@ -37,7 +36,7 @@ cdef class EventLog:
         self._rows = bytearray(_FLUSH_ROWS * sizeof(Row))
         self._used = 0
         self._orders = []
-        self._digest = hashlib.blake2b(run_id.bytes, digest_size=32)
+        self._digest = RunDigest(run_id.bytes)
         self._subscribers = []
         self._checks = {}
 
