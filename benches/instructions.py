@@ -1,4 +1,4 @@
-"""Instructions per intent of a virtual-time run, counted by valgrind's callgrind.
+"""Instructions per intent of a virtual-time run on the engine's thread, counted by callgrind.
 
 Wall time on a shared 2-core machine varies by 25% between identical runs; the number of
 instructions a run executes barely does, whatever else the machine is doing. It still
@@ -35,19 +35,24 @@ RUN = (
 
 
 def instructions(intents: int, env: dict[str, str]) -> int:
-    """Instructions executed by a whole process running `intents` intents."""
+    """Instructions executed by the engine's thread of a process running `intents` intents
+    (the digest's worker thread hashes beside it, on the other core)."""
     with tempfile.TemporaryDirectory() as tmp:
-        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out"]
+        out = f"{tmp}/out"
+        command = ["valgrind", "--tool=callgrind", "--separate-threads=yes"]
         done = subprocess.run(
-            [*command, sys.executable, "-c", RUN, str(intents)],
+            [*command, f"--callgrind-out-file={out}", sys.executable, "-c", RUN, str(intents)],
             env=env,
             capture_output=True,
             text=True,
         )
-    found = re.search(r"refs:\s+([\d,]+)", done.stderr)
-    if done.returncode or found is None:
-        sys.exit(f"the run under valgrind failed:\n{done.stderr[-2000:]}")
-    return int(found.group(1).replace(",", ""))
+        if done.returncode:
+            sys.exit(f"the run under valgrind failed:\n{done.stderr[-2000:]}")
+        with open(f"{out}-01") as main_thread:  # thread 1: the one running the engine
+            found = re.search(r"^summary:\s+(\d+)", main_thread.read(), re.MULTILINE)
+    if found is None:
+        sys.exit(f"no summary in callgrind's output:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
 
 
 def main() -> None:
