@@ -6,6 +6,7 @@ import dataclasses
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import pytest
 
 from polyedge import _core, errors
@@ -180,6 +181,88 @@ def test_unchecked_intents_are_built_as_given(orders_core: ModuleType) -> None:
     assert (forged.price, forged.size, forged.expires_at) == (570_001, -1, 9)
     with pytest.raises(InvalidValue):
         dataclasses.replace(forged)  # a copy made the usual way is checked
+
+
+def packed(*rows: dict[str, Any]) -> bytes:
+    """Rows of PACKED_INTENT with the given fields (the others 0)."""
+    from polyedge._core.orders_py import PACKED_INTENT
+
+    array = np.zeros(len(rows), PACKED_INTENT)
+    for row, fields in zip(array, rows, strict=True):
+        for name, value in fields.items():
+            row[name] = value
+    return array.tobytes()
+
+
+def test_packed_intents_unpack_as_given_on_the_markets_named(orders_core: ModuleType) -> None:
+    markets = (market(orders_core.Market), market(orders_core.Market, market_id="eth"))
+    rows = [
+        dict(
+            intent_id=3,
+            market=1,
+            side=1,
+            outcome=1,
+            price=420_000,
+            size=5 * SCALE,
+            time_in_force=1,
+            expires_at=9_000,
+            post_only=1,
+            group_id=0,
+            max_cost=-1,
+        ),
+        dict(kind=7, intent_id=99, other=5),  # the packer's own row
+        dict(
+            intent_id=4,
+            market=0,
+            price=10_000,
+            size=SCALE,
+            time_in_force=3,
+            expires_at=-1,
+            group_id=8,
+            max_cost=2 * SCALE,
+        ),
+    ]
+    first, other, last = orders_core.unpack_intents(packed(*rows), markets)
+    assert other is None
+    assert type(first) is orders_core.Intent and first.market is markets[1]
+    assert first == orders_core.Intent.unchecked(
+        3, markets[1], Side.SELL, Outcome.NO, 420_000, 5 * SCALE, TimeInForce.GTD, 9_000, True
+    )
+    assert last == orders_core.Intent.unchecked(
+        4,
+        markets[0],
+        Side.BUY,
+        Outcome.YES,
+        10_000,
+        SCALE,
+        TimeInForce.FAK,
+        None,
+        False,
+        8,
+        2 * SCALE,
+    )
+    assert orders_core.unpack_intents(b"", markets) == []
+
+
+@pytest.mark.parametrize(
+    ("row", "error", "message"),
+    [
+        (dict(market=2), InvalidValue, "names market 2: no such one"),
+        (dict(side=2), InvalidValue, "packed intent 1 has an enum out of range"),
+        (dict(time_in_force=9), InvalidValue, "packed intent 1 has an enum out of range"),
+    ],
+)
+def test_a_packed_intent_out_of_range_is_refused(
+    orders_core: ModuleType, row: dict[str, int], error: type[Exception], message: str
+) -> None:
+    markets = (market(orders_core.Market), market(orders_core.Market, market_id="eth"))
+    with pytest.raises(error, match=message):
+        orders_core.unpack_intents(packed(dict(intent_id=1) | row), markets)
+
+
+def test_packed_intents_are_whole_rows(orders_core: ModuleType) -> None:
+    with pytest.raises(ValueError, match="not a whole number of packed intents"):
+        orders_core.unpack_intents(packed(dict(intent_id=1))[:-1], (market(orders_core.Market),))
 
 
 def test_intents_replace_and_read_alike_in_both_cores(orders_core: ModuleType) -> None:

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import gc
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 
 from polyedge import _core
 from polyedge._core.definitions import LOCAL_REASONS
@@ -23,7 +23,8 @@ from polyedge.config import ConfigError, TestConfig
 from polyedge.coordinator import Coordinator
 from polyedge.events import EventLog, run_uuid
 from polyedge.fixedpoint import SCALE, Rounding, round_div
-from polyedge.intents import IntentGenerator, Timed
+from polyedge.intent_worker import generated_batches
+from polyedge.intents import Timed
 from polyedge.lanes import Lane, VenueExecutor
 from polyedge.metrics import RunMetrics, RunResult, StoreSummary
 from polyedge.recovery import Recovery, recover
@@ -251,13 +252,13 @@ class DryTestingEngine:
                 await self._store.close()
         return _result(pipeline, wall_clock() - started, self._stopping, digest, store)
 
-    def _batches(self, pipeline: _Pipeline, batch_size: int) -> AsyncIterator[list[Timed]]:
+    def _batches(self, pipeline: _Pipeline, batch_size: int) -> AsyncGenerator[list[Timed], None]:
         source = self._source
         replay = self.config.replay
         if source is None and replay is not None and replay.orders is not None:
             source = read_orders(replay.orders, pipeline.markets, start=replay.start)
         if source is None:
-            return unchecked_batches(IntentGenerator(self.config, pipeline.markets).batches())
+            return unchecked_batches(generated_batches(self.config, pipeline.markets))
         return timed_batches(source, batch_size, lambda: pipeline.scheduler.now)
 
     async def _run_virtual(
@@ -267,19 +268,22 @@ class DryTestingEngine:
         assert isinstance(scheduler, VirtualScheduler)
         executors = {executor.lane.venue: executor for executor in pipeline.executors}
         route = pipeline.router.route
-        async for batch in self._batches(pipeline, self.config.batch_size):
-            if self._stopping:
-                break
-            for time, item in batch:
-                while (full := route(item, time)) is not None:
-                    executors[full.venue].drain()  # "wait": the executor takes what is queued
-            for executor in pipeline.executors:
-                executor.drain()
-            await pipeline.advance(batch[-1][0])
-            if progress:
-                progress(pipeline.taken())
-            await room()  # the store's buffer is full: wait for the writer
-            await asyncio.sleep(0)  # let the loop breathe (signals, other tasks)
+        # Closed as soon as the run is done with it: a worker making intents stops at once.
+        batches = contextlib.aclosing(self._batches(pipeline, self.config.batch_size))
+        async with batches as source:
+            async for batch in source:
+                if self._stopping:
+                    break
+                for time, item in batch:
+                    while (full := route(item, time)) is not None:
+                        executors[full.venue].drain()  # "wait": the executor takes what is queued
+                for executor in pipeline.executors:
+                    executor.drain()
+                await pipeline.advance(batch[-1][0])
+                if progress:
+                    progress(pipeline.taken())
+                await room()  # the store's buffer is full: wait for the writer
+                await asyncio.sleep(0)  # let the loop breathe (signals, other tasks)
         await pipeline.advance(None)
         await pipeline.coordinator.finish()
 
@@ -291,22 +295,23 @@ class DryTestingEngine:
         senders_done = asyncio.Event()
         senders = [asyncio.create_task(e.run(senders_done)) for e in pipeline.executors]
         try:
-            async for batch in self._batches(pipeline, 1):
-                for time, item in batch:
+            async with contextlib.aclosing(self._batches(pipeline, 1)) as source:
+                async for batch in source:
+                    for time, item in batch:
+                        if self._stopping:
+                            break
+                        await scheduler.sleep_until(time)
+                        while (full := pipeline.router.route(item, scheduler.now)) is not None:
+                            full.space.clear()
+                            await full.space.wait()
+                        for lane in pipeline.lanes.values():
+                            if lane.queue:
+                                lane.pushed.set()
+                    if progress:
+                        progress(pipeline.taken())
+                    await room()
                     if self._stopping:
                         break
-                    await scheduler.sleep_until(time)
-                    while (full := pipeline.router.route(item, scheduler.now)) is not None:
-                        full.space.clear()
-                        await full.space.wait()
-                    for lane in pipeline.lanes.values():
-                        if lane.queue:
-                            lane.pushed.set()
-                if progress:
-                    progress(pipeline.taken())
-                await room()
-                if self._stopping:
-                    break
             await pipeline.coordinator.finish()
         finally:
             senders_done.set()

@@ -48,3 +48,10 @@ cdef class IntentGenerator:
         i=Py_ssize_t, count=Py_ssize_t, kind=Py_ssize_t, resting=bint, leg=_Leg,
     )
     cpdef tuple _batch(self, Py_ssize_t size, end_ns)
+
+
+@cython.locals(
+    intents=list, times=list, kinds=list, ids=list, sizes=list, others=list, batch=list,
+    i=Py_ssize_t, kind=Py_ssize_t,
+)
+cpdef list unpack(bytes packed, tuple markets)

@@ -12,10 +12,18 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
-from polyedge._core import Sequence
+from polyedge._core import Sequence, unpack_intents
+from polyedge._core.orders_py import (
+    INTENT_ROW,
+    OUTCOMES,
+    PACKED_INTENT,
+    SIDES,
+    TIMES_IN_FORCE,
+)
 from polyedge.config import MarketConfig, TestConfig
 from polyedge.fixedpoint import SCALE
 from polyedge.randomness import component_rng
@@ -46,6 +54,10 @@ _TIME_IN_FORCE = (TimeInForce.GTC, TimeInForce.GTD, TimeInForce.FOK, TimeInForce
 _CANCELLABLE = 4096  # recent resting orders a cancel may pick from (flat memory)
 
 Timed = tuple[int, Intent | Cancel | ArbitrageGroup]
+
+# Rows of a packed batch (pack() and unpack()) that are not intents; a group's row comes
+# before its legs' rows.
+_CANCEL_ROW, _GROUP_ROW = INTENT_ROW + 1, INTENT_ROW + 2
 
 
 class _Sizes:
@@ -265,3 +277,85 @@ class IntentGenerator:
             ]
         )
         return ArbitrageGroup(group_id=group_id, legs=legs, edge=edge_scaled // SCALE)
+
+
+def pack(batch: list[Timed], markets: tuple[Market, ...]) -> bytes:
+    """`batch` as rows of PACKED_INTENT, each intent's market as its index in `markets`.
+
+    A cancel's row has its target in `other`; a group's row has its group id as
+    intent_id, its number of legs as size and its edge in `other`.
+    """
+    index = {market.market_id: i for i, market in enumerate(markets)}
+    rows: list[tuple[int, ...]] = []
+    for time, item in batch:
+        if isinstance(item, Cancel):
+            rows.append(
+                (time, item.intent_id, 0, 0, 0, 0, 0, item.target, 0, _CANCEL_ROW, 0, 0, 0, 0)
+            )
+        elif isinstance(item, ArbitrageGroup):
+            rows.append(
+                (
+                    time,
+                    item.group_id,
+                    0,
+                    len(item.legs),
+                    0,
+                    0,
+                    0,
+                    item.edge,
+                    0,
+                    _GROUP_ROW,
+                    0,
+                    0,
+                    0,
+                    0,
+                )
+            )
+            rows.extend(_packed_intent(time, leg, index) for leg in item.legs)
+        else:
+            rows.append(_packed_intent(time, item, index))
+    return np.array(rows, PACKED_INTENT).tobytes()
+
+
+def _packed_intent(time: int, intent: Intent, index: dict[str, int]) -> tuple[int, ...]:
+    return (
+        time,
+        intent.intent_id,
+        intent.price,
+        intent.size,
+        -1 if intent.expires_at is None else intent.expires_at,
+        intent.group_id,
+        -1 if intent.max_cost is None else intent.max_cost,
+        0,
+        index[intent.market.market_id],
+        INTENT_ROW,
+        SIDES.index(intent.side),
+        OUTCOMES.index(intent.outcome),
+        TIMES_IN_FORCE.index(intent.time_in_force),
+        intent.post_only,
+    )
+
+
+def unpack(packed: bytes, markets: tuple[Market, ...]) -> list[Timed]:
+    """The batch pack() packed: equal items, on the run's own `markets`."""
+    intents: list[Any] = unpack_intents(packed, markets)  # None at the other rows
+    rows = np.frombuffer(packed, PACKED_INTENT)
+    times = rows["time"].tolist()
+    kinds = rows["kind"].tolist()
+    ids = rows["intent_id"].tolist()
+    sizes = rows["size"].tolist()
+    others = rows["other"].tolist()
+    batch: list[Timed] = []
+    i = 0
+    while i < len(kinds):
+        kind = kinds[i]
+        if kind == INTENT_ROW:
+            batch.append((times[i], intents[i]))
+        elif kind == _CANCEL_ROW:
+            batch.append((times[i], Cancel(ids[i], others[i])))
+        else:
+            legs = tuple(intents[i + 1 : i + 1 + sizes[i]])
+            batch.append((times[i], ArbitrageGroup(ids[i], legs, others[i])))
+            i += sizes[i]
+        i += 1
+    return batch

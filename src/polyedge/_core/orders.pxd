@@ -1,3 +1,23 @@
+from libc.stdint cimport int64_t, uint8_t, uint16_t
+
+# One row of orders_py.PACKED_INTENT: little-endian, no padding.
+cdef packed struct PackedIntent:
+    int64_t time
+    int64_t intent_id
+    int64_t price
+    int64_t size
+    int64_t expires_at
+    int64_t group_id
+    int64_t max_cost
+    int64_t other
+    uint16_t market
+    uint8_t kind
+    uint8_t side
+    uint8_t outcome
+    uint8_t time_in_force
+    uint8_t post_only
+
+
 cdef class FeeProfile:
     cdef readonly object taker_rate
     cdef readonly object maker_rate

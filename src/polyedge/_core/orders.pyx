@@ -11,6 +11,8 @@ costs an attribute lookup. The checks and error messages are orders_py's, shared
 stay Python objects, so a bad value gets the same error from both implementations.
 """
 
+import sys
+
 from cython.dataclasses cimport dataclass, field
 
 from polyedge._core.fixed cimport fee as fee_curve
@@ -25,7 +27,19 @@ from polyedge._core.definitions import (
     TimeInForce,
 )
 from polyedge._core.fixed_py import SCALE, positive_units
-from polyedge._core.orders_py import checked, checked_fees, checked_market, checked_price, overfill
+from polyedge.errors import InvalidValue
+from polyedge._core.orders_py import (
+    INTENT_ROW,
+    OUTCOMES,
+    PACKED_INTENT,
+    SIDES,
+    TIMES_IN_FORCE,
+    checked,
+    checked_fees,
+    checked_market,
+    checked_price,
+    overfill,
+)
 
 cdef frozenset _TERMINAL = TERMINAL_STATES
 cdef object _TAKER = Liquidity.TAKER
@@ -33,6 +47,12 @@ cdef object _FILL = OrderEvent.FILL
 cdef object _PARTIAL_FILL = OrderEvent.PARTIAL_FILL
 cdef object _CANCEL_REJECT = OrderEvent.CANCEL_REJECT
 cdef object _PARTIALLY_FILLED = OrderState.PARTIAL_FILL
+cdef tuple _SIDES = SIDES
+cdef tuple _OUTCOMES = OUTCOMES
+cdef tuple _TIMES_IN_FORCE = TIMES_IN_FORCE
+
+if sizeof(PackedIntent) != PACKED_INTENT.itemsize or sys.byteorder != "little":
+    raise ImportError("the compiled core needs a little-endian machine")  # the twin works
 
 
 @dataclass(frozen=True)
@@ -167,3 +187,40 @@ cdef class Order:
         new = self.apply(_FILL if size == remaining else _PARTIAL_FILL)
         self.filled += size
         return new
+
+
+def unpack_intents(const unsigned char[::1] packed not None, tuple markets not None):
+    """The Intent of each row (see orders_py.unpack_intents), read as C structs."""
+    cdef Py_ssize_t count = packed.shape[0] // sizeof(PackedIntent)
+    if count * <Py_ssize_t>sizeof(PackedIntent) != packed.shape[0]:
+        raise ValueError(f"{packed.shape[0]} bytes are not a whole number of packed intents")
+    cdef const PackedIntent *rows = <const PackedIntent *>&packed[0] if count else NULL
+    cdef const PackedIntent *row
+    cdef list intents = []
+    cdef Intent intent
+    cdef Py_ssize_t i
+    for i in range(count):
+        row = &rows[i]
+        if row.kind != INTENT_ROW:
+            intents.append(None)
+            continue
+        if row.market >= len(markets):
+            raise InvalidValue(f"a packed intent names market {row.market}: no such one")
+        if row.side >= len(_SIDES) or row.outcome >= len(_OUTCOMES) or (
+            row.time_in_force >= len(_TIMES_IN_FORCE)
+        ):
+            raise InvalidValue(f"packed intent {row.intent_id} has an enum out of range")
+        intent = Intent.__new__(Intent)
+        intent.intent_id = row.intent_id
+        intent.market = markets[row.market]
+        intent.side = _SIDES[row.side]
+        intent.outcome = _OUTCOMES[row.outcome]
+        intent.price = row.price
+        intent.size = row.size
+        intent.time_in_force = _TIMES_IN_FORCE[row.time_in_force]
+        intent.expires_at = None if row.expires_at < 0 else row.expires_at
+        intent.post_only = row.post_only == 1
+        intent.group_id = row.group_id
+        intent.max_cost = None if row.max_cost < 0 else row.max_cost
+        intents.append(intent)
+    return intents

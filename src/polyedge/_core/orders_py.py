@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from polyedge._core.definitions import (
     TERMINAL_STATES,
     Liquidity,
@@ -207,6 +209,93 @@ class Intent:
 
 
 _FIELDS = tuple(Intent.__dataclass_fields__)
+
+# Intents packed as rows, as a worker process hands them over (polyedge.intent_worker):
+# little-endian, no padding; the compiled core reads them as orders.pxd's PackedIntent. The
+# enums as their index in SIDES, OUTCOMES and TIMES_IN_FORCE; None as -1 (no time or size
+# is negative). A row whose kind is not INTENT_ROW is the packer's own, skipped here.
+PACKED_INTENT = np.dtype(
+    [
+        ("time", "<i8"),  # the packer's (an arrival)
+        ("intent_id", "<i8"),
+        ("price", "<i8"),
+        ("size", "<i8"),
+        ("expires_at", "<i8"),
+        ("group_id", "<i8"),
+        ("max_cost", "<i8"),
+        ("other", "<i8"),  # the packer's
+        ("market", "<u2"),  # index in the markets given to unpack_intents
+        ("kind", "u1"),
+        ("side", "u1"),
+        ("outcome", "u1"),
+        ("time_in_force", "u1"),
+        ("post_only", "u1"),
+    ]
+)
+INTENT_ROW = 0
+SIDES = tuple(Side)
+OUTCOMES = tuple(Outcome)
+TIMES_IN_FORCE = tuple(TimeInForce)
+_UNPACKED = (
+    "kind",
+    "intent_id",
+    "market",
+    "side",
+    "outcome",
+    "price",
+    "size",
+    "time_in_force",
+    "expires_at",
+    "post_only",
+    "group_id",
+    "max_cost",
+)
+
+
+def unpack_intents(packed: bytes, markets: tuple[Market, ...]) -> list[Intent | None]:
+    """The Intent of each row of `packed` (PACKED_INTENT), None for the packer's own rows:
+    built unchecked (the packer packed valid intents), on `markets`."""
+    if len(packed) % PACKED_INTENT.itemsize:
+        raise ValueError(f"{len(packed)} bytes are not a whole number of packed intents")
+    rows = np.frombuffer(packed, PACKED_INTENT)
+    intents: list[Intent | None] = []
+    for (
+        kind,
+        intent_id,
+        market,
+        side,
+        outcome,
+        price,
+        size,
+        time_in_force,
+        expires_at,
+        post_only,
+        group_id,
+        max_cost,
+    ) in zip(*(rows[name].tolist() for name in _UNPACKED), strict=True):
+        if kind != INTENT_ROW:
+            intents.append(None)
+            continue
+        if market >= len(markets):
+            raise InvalidValue(f"a packed intent names market {market}: no such one")
+        if side >= len(SIDES) or outcome >= len(OUTCOMES) or time_in_force >= len(TIMES_IN_FORCE):
+            raise InvalidValue(f"packed intent {intent_id} has an enum out of range")
+        intents.append(
+            Intent.unchecked(
+                intent_id,
+                markets[market],
+                SIDES[side],
+                OUTCOMES[outcome],
+                price,
+                size,
+                TIMES_IN_FORCE[time_in_force],
+                None if expires_at < 0 else expires_at,
+                post_only == 1,
+                group_id,
+                None if max_cost < 0 else max_cost,
+            )
+        )
+    return intents
 
 
 def overfill(order_id: int, size: int, remaining: int) -> InvalidValue:
