@@ -198,6 +198,7 @@ def test_packed_intents_unpack_as_given_on_the_markets_named(orders_core: Module
     markets = (market(orders_core.Market), market(orders_core.Market, market_id="eth"))
     rows = [
         dict(
+            time=12,
             intent_id=3,
             market=1,
             side=1,
@@ -210,7 +211,7 @@ def test_packed_intents_unpack_as_given_on_the_markets_named(orders_core: Module
             group_id=0,
             max_cost=-1,
         ),
-        dict(kind=7, intent_id=99, other=5),  # the packer's own row
+        dict(time=13, kind=7, intent_id=99, size=6, other=5),  # the packer's own row
         dict(
             intent_id=4,
             market=0,
@@ -222,8 +223,9 @@ def test_packed_intents_unpack_as_given_on_the_markets_named(orders_core: Module
             max_cost=2 * SCALE,
         ),
     ]
-    first, other, last = orders_core.unpack_intents(packed(*rows), markets)
-    assert other is None
+    (time, first), other, (_, last) = orders_core.unpack_intents(packed(*rows), markets)
+    assert time == 12
+    assert other == (13, 7, 99, 6, 5)  # time, kind, intent_id, size, other
     assert type(first) is orders_core.Intent and first.market is markets[1]
     assert first == orders_core.Intent.unchecked(
         3, markets[1], Side.SELL, Outcome.NO, 420_000, 5 * SCALE, TimeInForce.GTD, 9_000, True

@@ -50,8 +50,5 @@ cdef class IntentGenerator:
     cpdef tuple _batch(self, Py_ssize_t size, end_ns)
 
 
-@cython.locals(
-    intents=list, times=list, kinds=list, ids=list, sizes=list, others=list, batch=list,
-    i=Py_ssize_t, kind=Py_ssize_t,
-)
+@cython.locals(rows=list, row=tuple, batch=list, i=Py_ssize_t)
 cpdef list unpack(bytes packed, tuple markets)

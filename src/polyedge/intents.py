@@ -338,24 +338,18 @@ def _packed_intent(time: int, intent: Intent, index: dict[str, int]) -> tuple[in
 
 def unpack(packed: bytes, markets: tuple[Market, ...]) -> list[Timed]:
     """The batch pack() packed: equal items, on the run's own `markets`."""
-    intents: list[Any] = unpack_intents(packed, markets)  # None at the other rows
-    rows = np.frombuffer(packed, PACKED_INTENT)
-    times = rows["time"].tolist()
-    kinds = rows["kind"].tolist()
-    ids = rows["intent_id"].tolist()
-    sizes = rows["size"].tolist()
-    others = rows["other"].tolist()
+    rows: list[Any] = unpack_intents(packed, markets)  # (time, Intent), or a row's fields
     batch: list[Timed] = []
     i = 0
-    while i < len(kinds):
-        kind = kinds[i]
-        if kind == INTENT_ROW:
-            batch.append((times[i], intents[i]))
-        elif kind == _CANCEL_ROW:
-            batch.append((times[i], Cancel(ids[i], others[i])))
-        else:
-            legs = tuple(intents[i + 1 : i + 1 + sizes[i]])
-            batch.append((times[i], ArbitrageGroup(ids[i], legs, others[i])))
-            i += sizes[i]
+    while i < len(rows):
+        row = rows[i]
+        if len(row) == 2:
+            batch.append(row)
+        elif row[1] == _CANCEL_ROW:
+            batch.append((row[0], Cancel(row[2], row[4])))
+        else:  # a group: its legs' rows follow
+            legs = tuple([intent for _, intent in rows[i + 1 : i + 1 + row[3]]])
+            batch.append((row[0], ArbitrageGroup(row[2], legs, row[4])))
+            i += row[3]
         i += 1
     return batch

@@ -190,19 +190,19 @@ cdef class Order:
 
 
 def unpack_intents(const unsigned char[::1] packed not None, tuple markets not None):
-    """The Intent of each row (see orders_py.unpack_intents), read as C structs."""
+    """Each row (see orders_py.unpack_intents), read as a C struct."""
     cdef Py_ssize_t count = packed.shape[0] // sizeof(PackedIntent)
     if count * <Py_ssize_t>sizeof(PackedIntent) != packed.shape[0]:
         raise ValueError(f"{packed.shape[0]} bytes are not a whole number of packed intents")
     cdef const PackedIntent *rows = <const PackedIntent *>&packed[0] if count else NULL
     cdef const PackedIntent *row
-    cdef list intents = []
+    cdef list unpacked = []
     cdef Intent intent
     cdef Py_ssize_t i
     for i in range(count):
         row = &rows[i]
         if row.kind != INTENT_ROW:
-            intents.append(None)
+            unpacked.append((row.time, row.kind, row.intent_id, row.size, row.other))
             continue
         if row.market >= len(markets):
             raise InvalidValue(f"a packed intent names market {row.market}: no such one")
@@ -222,5 +222,5 @@ def unpack_intents(const unsigned char[::1] packed not None, tuple markets not N
         intent.post_only = row.post_only == 1
         intent.group_id = row.group_id
         intent.max_cost = None if row.max_cost < 0 else row.max_cost
-        intents.append(intent)
-    return intents
+        unpacked.append((row.time, intent))
+    return unpacked

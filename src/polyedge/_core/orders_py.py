@@ -213,10 +213,11 @@ _FIELDS = tuple(Intent.__dataclass_fields__)
 # Intents packed as rows, as a worker process hands them over (polyedge.intent_worker):
 # little-endian, no padding; the compiled core reads them as orders.pxd's PackedIntent. The
 # enums as their index in SIDES, OUTCOMES and TIMES_IN_FORCE; None as -1 (no time or size
-# is negative). A row whose kind is not INTENT_ROW is the packer's own, skipped here.
+# is negative). A row whose kind is not INTENT_ROW is the packer's own (unpack_intents
+# hands back its time, kind, intent_id, size and other).
 PACKED_INTENT = np.dtype(
     [
-        ("time", "<i8"),  # the packer's (an arrival)
+        ("time", "<i8"),
         ("intent_id", "<i8"),
         ("price", "<i8"),
         ("size", "<i8"),
@@ -237,6 +238,7 @@ SIDES = tuple(Side)
 OUTCOMES = tuple(Outcome)
 TIMES_IN_FORCE = tuple(TimeInForce)
 _UNPACKED = (
+    "time",
     "kind",
     "intent_id",
     "market",
@@ -249,17 +251,23 @@ _UNPACKED = (
     "post_only",
     "group_id",
     "max_cost",
+    "other",
 )
 
 
-def unpack_intents(packed: bytes, markets: tuple[Market, ...]) -> list[Intent | None]:
-    """The Intent of each row of `packed` (PACKED_INTENT), None for the packer's own rows:
-    built unchecked (the packer packed valid intents), on `markets`."""
+Unpacked = tuple[int, Intent] | tuple[int, int, int, int, int]
+
+
+def unpack_intents(packed: bytes, markets: tuple[Market, ...]) -> list[Unpacked]:
+    """Each row of `packed` (PACKED_INTENT): an intent as (time, Intent), built unchecked
+    (the packer packed valid intents) on `markets`; the packer's own rows as their
+    (time, kind, intent_id, size, other)."""
     if len(packed) % PACKED_INTENT.itemsize:
         raise ValueError(f"{len(packed)} bytes are not a whole number of packed intents")
     rows = np.frombuffer(packed, PACKED_INTENT)
-    intents: list[Intent | None] = []
+    unpacked: list[Unpacked] = []
     for (
+        time,
         kind,
         intent_id,
         market,
@@ -272,30 +280,30 @@ def unpack_intents(packed: bytes, markets: tuple[Market, ...]) -> list[Intent | 
         post_only,
         group_id,
         max_cost,
+        other,
     ) in zip(*(rows[name].tolist() for name in _UNPACKED), strict=True):
         if kind != INTENT_ROW:
-            intents.append(None)
+            unpacked.append((time, kind, intent_id, size, other))
             continue
         if market >= len(markets):
             raise InvalidValue(f"a packed intent names market {market}: no such one")
         if side >= len(SIDES) or outcome >= len(OUTCOMES) or time_in_force >= len(TIMES_IN_FORCE):
             raise InvalidValue(f"packed intent {intent_id} has an enum out of range")
-        intents.append(
-            Intent.unchecked(
-                intent_id,
-                markets[market],
-                SIDES[side],
-                OUTCOMES[outcome],
-                price,
-                size,
-                TIMES_IN_FORCE[time_in_force],
-                None if expires_at < 0 else expires_at,
-                post_only == 1,
-                group_id,
-                None if max_cost < 0 else max_cost,
-            )
+        intent = Intent.unchecked(
+            intent_id,
+            markets[market],
+            SIDES[side],
+            OUTCOMES[outcome],
+            price,
+            size,
+            TIMES_IN_FORCE[time_in_force],
+            None if expires_at < 0 else expires_at,
+            post_only == 1,
+            group_id,
+            None if max_cost < 0 else max_cost,
         )
-    return intents
+        unpacked.append((time, intent))
+    return unpacked
 
 
 def overfill(order_id: int, size: int, remaining: int) -> InvalidValue:
