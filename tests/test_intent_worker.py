@@ -7,6 +7,7 @@ import asyncio
 import functools
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
@@ -47,6 +48,21 @@ def test_the_worker_takes_over_after_the_batches_made_here(local: int) -> None:
     markets = config.build_markets()
     expected = list(IntentGenerator(config, markets).batches())
     assert list(generated_batches(config, markets, local=local)) == expected
+
+
+def test_batches_are_made_here_until_the_worker_has_caught_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    unpacked: list[Any] = []
+    monkeypatch.setattr(intent_worker, "unpack", _recording(intent_worker.unpack, unpacked))
+    config = TestConfig(intents=intent_worker.WORKER_MIN_INTENTS, batch_size=100)
+    markets = config.build_markets()
+    taken = []
+    for batch in generated_batches(config, markets):
+        taken.append(batch)
+        time.sleep(0.002)  # an engine at work: the worker starts meanwhile, and catches up
+    assert taken == list(IntentGenerator(config, markets).batches())
+    assert 0 < len(unpacked) < len(taken)  # some made here, the rest by the worker
 
 
 def test_a_short_run_makes_its_batches_here(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,11 +107,13 @@ def test_the_worker_stops_when_its_batches_are_not_wanted(
     assert workers[0].poll() is not None
 
 
-def _recording(start: Any, workers: list[subprocess.Popen[bytes]]) -> Any:
-    def recorded(config: TestConfig) -> subprocess.Popen[bytes] | None:
-        worker = start(config)
-        workers.append(worker)
-        return worker
+def _recording(call: Any, results: list[Any]) -> Any:
+    """`call`, keeping what it returns in `results`."""
+
+    def recorded(*args: Any) -> Any:
+        result = call(*args)
+        results.append(result)
+        return result
 
     return recorded
 

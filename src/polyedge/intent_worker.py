@@ -6,10 +6,10 @@ other core. The worker (`python -m polyedge.intent_worker`) reads the run's conf
 JSON on stdin and writes the generator's batches to stdout, each as an 8-byte
 little-endian length and the batch as intents.pack() packs it; a length of 0 ends them.
 
-The worker takes about 0.3 s to start, so the engine makes the first batches itself and
-then takes the worker's, from the first one it has not made: one generator's batches
-either way. Where no worker can start (not POSIX, no Python executable, an OSError), the
-engine makes every batch itself.
+The worker takes about 0.3 s to start, so the engine makes the first batches itself
+until the worker has caught up, then takes the worker's, from the first one it has not
+made: one generator's batches either way. Where no worker can start (not POSIX, no
+Python executable, an OSError), the engine makes every batch itself.
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ def generated_batches(
 ) -> Iterator[list[Timed]]:
     """The seeded generator's batches for `config`, most of them made by a worker process.
 
-    `local` is how many batches to make here before taking the worker's (None: until the
-    worker has one ready). Runs shorter than WORKER_MIN_INTENTS start no worker.
+    Batches are made here until the worker, which makes every batch from the seed, has
+    caught up: its copies of those made here are dropped as they arrive, and the first
+    batch it has ready that was not made here is the first taken from it. `local` fixes
+    how many are made here instead. Runs shorter than WORKER_MIN_INTENTS start no worker.
     """
     made_here = IntentGenerator(config, markets).batches()
     short = config.intents is not None and config.intents < WORKER_MIN_INTENTS
@@ -53,21 +55,36 @@ def generated_batches(
         yield from made_here
         return
     try:
-        made = 0
-        while local is None or made < local:
-            if local is None and _ready(worker):
+        frames = _batches_of(worker)
+        made = dropped = 0
+        while True:
+            if local is not None and made == local:
+                for _ in range(made - dropped):
+                    _next_of(frames)
                 break
+            if dropped < made and _ready(worker):
+                _next_of(frames)  # the worker's copy of one made here
+                dropped += 1
+                continue
+            if local is None and dropped == made and _ready(worker):
+                break  # the worker has the next batch ready
             batch = next(made_here, None)
             if batch is None:
                 return  # all made here
             yield batch
             made += 1
         order = tuple(markets.values())
-        for number, packed in enumerate(_batches_of(worker)):
-            if number >= made:  # the worker made the first ones again, from the seed
-                yield unpack(packed, order)
+        for packed in frames:
+            yield unpack(packed, order)
     finally:
         _stop(worker)
+
+
+def _next_of(frames: Iterator[bytes]) -> bytes:
+    packed = next(frames, None)
+    if packed is None:
+        raise IntentWorkerError("the intent worker made fewer batches than the generator here")
+    return packed
 
 
 def _start(config: TestConfig) -> subprocess.Popen[bytes] | None:
