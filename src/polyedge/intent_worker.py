@@ -2,9 +2,10 @@
 
 Making an intent costs the engine's thread about five times what unpacking one does
 (measured: 0.9 us against 0.17), so a long run has a worker process make them on the
-other core. The worker (`python -m polyedge.intent_worker`) reads the run's config as
-JSON on stdin and writes the generator's batches to stdout, each as an 8-byte
-little-endian length and the batch as intents.pack() packs it; a length of 0 ends them.
+other core. The worker (main(), in a new Python process; `python -m
+polyedge.intent_worker` runs it alone) reads the run's config as JSON on stdin and writes
+the generator's batches to stdout, each as an 8-byte little-endian length and the batch
+as intents.pack() packs it; a length of 0 ends them.
 
 The worker takes about 0.3 s to start, so the engine makes the first batches itself
 until the worker has caught up, then takes the worker's, from the first one it has not
@@ -88,8 +89,8 @@ def _next_of(frames: Iterator[bytes]) -> bytes:
 
 
 def _start(config: TestConfig) -> subprocess.Popen[bytes] | None:
-    if os.name != "posix" or not sys.executable:
-        return None
+    if os.name != "posix" or not sys.executable or getattr(sys, "frozen", False):
+        return None  # a frozen app's executable is the app, not Python
     try:
         worker = subprocess.Popen(
             _command(),
@@ -116,7 +117,10 @@ def _start(config: TestConfig) -> subprocess.Popen[bytes] | None:
 
 
 def _command() -> list[str]:
-    return [sys.executable, "-m", __name__]
+    """Python running main(), importing polyedge from where this process did."""
+    where = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    run = f"import sys; sys.path.insert(0, {where!r}); from {__name__} import main; main()"
+    return [sys.executable, "-c", run]
 
 
 def _ready(worker: subprocess.Popen[bytes]) -> bool:
