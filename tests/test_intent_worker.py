@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -94,17 +94,37 @@ def test_a_worker_that_dies_is_an_error_saying_why(monkeypatch: pytest.MonkeyPat
         list(generated_batches(config, config.build_markets(), local=0))
 
 
+def test_a_worker_that_says_much_on_stderr_is_not_stalled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nobody reads the worker's stderr while batches come: a pipe there would fill up,
+    stop the worker mid-write, and leave the engine waiting for its batches for ever."""
+    where, run = intent_worker._command()[-1].split("; from ", 1)
+    noisy = f"{where}; sys.stderr.write('warning ' * 500_000); sys.stderr.flush(); from {run}"
+    monkeypatch.setattr(intent_worker, "_command", lambda: [sys.executable, "-c", noisy])
+    config = TestConfig(**MIXED)
+    markets = config.build_markets()
+    taken: list[Any] = []
+    reader = threading.Thread(
+        target=lambda: taken.extend(generated_batches(config, markets, local=0)), daemon=True
+    )
+    reader.start()
+    reader.join(timeout=60)
+    assert not reader.is_alive(), "the engine waited for a stalled worker"
+    assert taken == list(IntentGenerator(config, markets).batches())
+
+
 def test_the_worker_stops_when_its_batches_are_not_wanted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    workers: list[subprocess.Popen[bytes]] = []
+    workers: list[Any] = []
     monkeypatch.setattr(intent_worker, "_start", _recording(intent_worker._start, workers))
     config = TestConfig(intents=1_000_000)  # far more than is taken
     batches = generated_batches(config, config.build_markets(), local=0)
     next(batches)
-    assert workers[0].poll() is None  # running, ahead of the batches taken
+    assert workers[0].process.poll() is None  # running, ahead of the batches taken
     batches.close()
-    assert workers[0].poll() is not None
+    assert workers[0].process.poll() is not None
 
 
 def _recording(call: Any, results: list[Any]) -> Any:
@@ -121,10 +141,12 @@ def _recording(call: Any, results: list[Any]) -> Any:
 def test_a_run_with_the_worker_is_the_run_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
     config = TestConfig(**MIXED)
     without = asyncio.run(DryTestingEngine(config).run())  # too short to start a worker
-    workers: list[subprocess.Popen[bytes]] = []
+    workers: list[Any] = []
     monkeypatch.setattr(intent_worker, "_start", _recording(intent_worker._start, workers))
     monkeypatch.setattr(engine, "generated_batches", functools.partial(generated_batches, local=2))
     with_worker = asyncio.run(DryTestingEngine(config).run())
-    assert len(workers) == 1 and workers[0].returncode is not None  # it ran, and was stopped
+    assert (
+        len(workers) == 1 and workers[0].process.returncode is not None
+    )  # it ran, and was stopped
     assert with_worker.digest == without.digest
     assert with_worker.intents == without.intents == config.intents

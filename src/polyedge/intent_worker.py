@@ -20,7 +20,9 @@ import os
 import select
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
+from typing import IO
 
 from polyedge.config import TestConfig
 from polyedge.errors import PolyedgeError
@@ -88,28 +90,42 @@ def _next_of(frames: Iterator[bytes]) -> bytes:
     return packed
 
 
-def _start(config: TestConfig) -> subprocess.Popen[bytes] | None:
+class _Worker:
+    """The worker process, and the file its stderr goes to: a pipe that nobody reads while
+    the batches come could fill up, and stop the worker mid-run."""
+
+    def __init__(self, process: subprocess.Popen[bytes], errors: IO[bytes]) -> None:
+        self.process = process
+        self.errors = errors
+        assert process.stdout is not None
+        self.batches: IO[bytes] = process.stdout
+
+
+def _start(config: TestConfig) -> _Worker | None:
     if os.name != "posix" or not sys.executable or getattr(sys, "frozen", False):
         return None  # a frozen app's executable is the app, not Python
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 (it lives as long as the worker: _stop)
     try:
-        worker = subprocess.Popen(
+        process = subprocess.Popen(
             _command(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=errors,
             start_new_session=True,  # Ctrl-C is the engine's to handle, not the worker's
         )
     except OSError:
+        errors.close()
         return None
-    assert worker.stdin is not None and worker.stdout is not None
+    worker = _Worker(process, errors)
     import fcntl  # POSIX only, as the worker is
 
     if hasattr(fcntl, "F_SETPIPE_SZ"):
         with contextlib.suppress(OSError):  # above the system's limit: keep its size
-            fcntl.fcntl(worker.stdout, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+            fcntl.fcntl(worker.batches, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    assert process.stdin is not None
     try:
-        with worker.stdin:
-            worker.stdin.write(config.model_dump_json().encode())
+        with process.stdin:
+            process.stdin.write(config.model_dump_json().encode())
     except OSError:  # it died at once: the engine makes the batches
         _stop(worker)
         return None
@@ -123,41 +139,37 @@ def _command() -> list[str]:
     return [sys.executable, "-c", run]
 
 
-def _ready(worker: subprocess.Popen[bytes]) -> bool:
+def _ready(worker: _Worker) -> bool:
     """Whether the worker has written something (or stopped) since it started."""
-    assert worker.stdout is not None
-    readable, _, _ = select.select([worker.stdout], [], [], 0)
+    readable, _, _ = select.select([worker.batches], [], [], 0)
     return bool(readable)
 
 
-def _batches_of(worker: subprocess.Popen[bytes]) -> Iterator[bytes]:
-    stdout = worker.stdout
-    assert stdout is not None
+def _batches_of(worker: _Worker) -> Iterator[bytes]:
     while True:
-        header = stdout.read(_HEADER)
+        header = worker.batches.read(_HEADER)
         length = int.from_bytes(header, "little")
         if len(header) == _HEADER and not length:
             return
-        packed = stdout.read(length)
+        packed = worker.batches.read(length)
         if len(header) < _HEADER or len(packed) < length:
             raise IntentWorkerError(_failure(worker))
         yield packed
 
 
-def _failure(worker: subprocess.Popen[bytes]) -> str:
-    assert worker.stderr is not None
-    code = worker.wait()
-    said = worker.stderr.read().decode(errors="replace").strip().splitlines()
+def _failure(worker: _Worker) -> str:
+    code = worker.process.wait()
+    worker.errors.seek(0)
+    said = worker.errors.read().decode(errors="replace").strip().splitlines()
     return f"the intent worker stopped (exit code {code})" + (f": {said[-1]}" if said else "")
 
 
-def _stop(worker: subprocess.Popen[bytes]) -> None:
-    if worker.poll() is None:
-        worker.kill()
-    worker.wait()
-    for pipe in (worker.stdout, worker.stderr):
-        if pipe is not None:
-            pipe.close()
+def _stop(worker: _Worker) -> None:
+    if worker.process.poll() is None:
+        worker.process.kill()
+    worker.process.wait()
+    worker.batches.close()
+    worker.errors.close()
 
 
 def main() -> None:
