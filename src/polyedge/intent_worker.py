@@ -1,7 +1,7 @@
 """The seeded generator in a worker process, so that the engine's thread only unpacks.
 
 Making an intent costs the engine's thread about five times what unpacking one does
-(measured: 0.9 us against 0.17), so a long run has a worker process make them on the
+(measured: 0.9 us against 0.12), so a long run has a worker process make them on the
 other core. The worker (main(), in a new Python process; `python -m
 polyedge.intent_worker` runs it alone) reads the run's config as JSON on stdin and writes
 the generator's batches to stdout, each as an 8-byte little-endian length and the batch

@@ -27,7 +27,6 @@ from polyedge._core.definitions import (
     TimeInForce,
 )
 from polyedge._core.fixed_py import SCALE, positive_units
-from polyedge.errors import InvalidValue
 from polyedge._core.orders_py import (
     INTENT_ROW,
     OUTCOMES,
@@ -40,6 +39,7 @@ from polyedge._core.orders_py import (
     checked_price,
     overfill,
 )
+from polyedge.errors import InvalidValue
 
 cdef frozenset _TERMINAL = TERMINAL_STATES
 cdef object _TAKER = Liquidity.TAKER

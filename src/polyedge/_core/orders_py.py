@@ -237,22 +237,6 @@ INTENT_ROW = 0
 SIDES = tuple(Side)
 OUTCOMES = tuple(Outcome)
 TIMES_IN_FORCE = tuple(TimeInForce)
-_UNPACKED = (
-    "time",
-    "kind",
-    "intent_id",
-    "market",
-    "side",
-    "outcome",
-    "price",
-    "size",
-    "time_in_force",
-    "expires_at",
-    "post_only",
-    "group_id",
-    "max_cost",
-    "other",
-)
 
 
 Unpacked = tuple[int, Intent] | tuple[int, int, int, int, int]
@@ -268,20 +252,20 @@ def unpack_intents(packed: bytes, markets: tuple[Market, ...]) -> list[Unpacked]
     unpacked: list[Unpacked] = []
     for (
         time,
-        kind,
         intent_id,
-        market,
-        side,
-        outcome,
         price,
         size,
-        time_in_force,
         expires_at,
-        post_only,
         group_id,
         max_cost,
         other,
-    ) in zip(*(rows[name].tolist() for name in _UNPACKED), strict=True):
+        market,
+        kind,
+        side,
+        outcome,
+        time_in_force,
+        post_only,
+    ) in rows.tolist():  # each row a tuple of its fields, in PACKED_INTENT's order
         if kind != INTENT_ROW:
             unpacked.append((time, kind, intent_id, size, other))
             continue
