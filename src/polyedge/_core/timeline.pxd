@@ -8,6 +8,7 @@ cdef struct Due:
 
 cdef class Timeline:
     cdef int64_t _now  # read as `now`: a property, which the real-time scheduler overrides
+    cdef object _clock  # `_now` as a Python int, boxed once each time the time moves
     cdef public bint paused
     cdef Due *_heap  # a binary min-heap on (when, order)
     cdef Py_ssize_t _size
@@ -26,6 +27,7 @@ cdef class Timeline:
     cdef int _push(self, int64_t when, object action, tuple args, bint background) except -1
     cdef Py_ssize_t _take_slot(self) noexcept
     cdef int _release_slot(self, Py_ssize_t slot) except -1
+    cdef int _moved(self, int64_t now) except -1
     cdef Due _pop(self) noexcept
 
 
@@ -34,5 +36,5 @@ cdef inline object now_of(object scheduler):
     without the property lookup; a subclass (real time keeps the loop's clock) or any
     other clock (the tracker accepts one with just `now`) is asked for its `now`."""
     if type(scheduler) is Timeline:
-        return (<Timeline>scheduler)._now
+        return (<Timeline>scheduler).clock()
     return scheduler.now

@@ -63,6 +63,7 @@ cdef class Timeline:
         self._free_capacity = FIRST_CAPACITY
         self._actions = []
         self._args = []
+        self._clock = 0
 
     def __dealloc__(self):
         free(self._heap)
@@ -95,8 +96,17 @@ cdef class Timeline:
         """`now`, as a C call from the compiled order path, where reading the property is a
         Python attribute lookup (measured: 200 instructions a read, 5 reads an intent).
         The real-time scheduler overrides it with the loop's clock. A Python int: typed as
-        a C one, the callers' locals were inferred C and boxed again at every use."""
-        return self._now
+        a C one, the callers' locals were inferred C and boxed again at every use; kept
+        boxed, it is not boxed again at every read either (six reads an event)."""
+        with cython.critical_section(self):
+            return self._clock
+
+    cdef int _moved(self, int64_t now) except -1:
+        """The time is `now` (from a C caller that has already set `_now`)."""
+        boxed = now  # allocated outside the critical section
+        with cython.critical_section(self):
+            self._clock = boxed
+        return 0
 
     def at(self, when, action, *args):
         """Run `action(*args)` at `when` ns (at the current time, if that is past)."""
@@ -206,6 +216,7 @@ cdef class Timeline:
         cdef tuple args
         cdef PyObject *stack[CALL_STACK]
         cdef Py_ssize_t i, count
+        cdef bint moved
         while True:
             with cython.critical_section(self):
                 if not self._size or (
@@ -213,7 +224,10 @@ cdef class Timeline:
                 ):
                     break
                 due = self._pop()
+                moved = due.when != self._now
                 self._now = due.when
+            if moved:
+                self._moved(due.when)
             action = self._actions[due.slot]
             args = self._args[due.slot]
             self._actions[due.slot] = None  # the lists hold nothing that has run
@@ -234,4 +248,5 @@ cdef class Timeline:
                 return False
         if bounded and until > self._now:
             self._now = until
+            self._moved(until)
         return True

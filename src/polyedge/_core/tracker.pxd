@@ -1,4 +1,5 @@
 from polyedge._core.eventlog cimport EventLog
+from polyedge._core.histogram cimport LatencyHistogram
 from polyedge._core.metrics cimport RunMetrics
 from polyedge._core.orders cimport Order
 
@@ -7,6 +8,7 @@ cdef class OrderTracker:
     cdef RunMetrics _metrics
     cdef object _scheduler
     cdef dict _reasons
+    cdef list _histograms  # venue index x latency kind -> its histogram, once used
     cdef public object groups
     cdef readonly dict in_flight
 
@@ -21,6 +23,7 @@ cdef class OrderTracker:
         str reason=*,
         object trade_id=*,
     ) except -1
+    cdef LatencyHistogram _latency(self, object venue, Py_ssize_t venue_index, Py_ssize_t kind)
     cdef int _refuse(
         self,
         Order order,

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from polyedge.scheduler import Scheduler
 
 REFUSED = -1  # the to-state logged for a refused move
-LATENCY_KIND = {OrderEvent.ACK: "submit_ack", OrderEvent.CANCEL_ACK: "cancel_ack"}
+LATENCY_KINDS = ("submit_ack", "fill", "cancel_ack")  # the message kinds timed, per venue
+LATENCY_KIND = {OrderEvent.ACK: LATENCY_KINDS[0], OrderEvent.CANCEL_ACK: LATENCY_KINDS[2]}
 STATE_NAMES = {state: state.name for state in OrderState}  # Enum.name is slow on a hot path
 
 
@@ -137,7 +138,7 @@ class OrderTracker:
             position.cash -= held * price
             position.fees += fee
             if first_fill:
-                metrics.latency[venue]["fill"].record(now - order.sent_at)
+                metrics.latency[venue][LATENCY_KINDS[1]].record(now - order.sent_at)
         elif event is OrderEvent.REJECT:
             metrics.rejects[venue][reason] += 1
         elif event in LATENCY_KIND:
