@@ -28,7 +28,7 @@ cdef class BookLiquidity(MarketLiquidity):
     cdef Timeline _scheduler
     cdef readonly CoreOrderBook book
     cdef Draws _flow
-    cdef object _synthetic_ids, _step
+    cdef object _synthetic_ids, _step, _step_ends
     cdef tuple _synthetic, _own_levels
     cdef dict _mine
     cdef bint _ticking
