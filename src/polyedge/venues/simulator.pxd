@@ -28,6 +28,7 @@ cdef class _Market:
 cdef class _Working:
     cdef public CoreOrder order
     cdef public object rest, last
+    cdef public _Market market
 
 
 cdef class VenueSimulator:
@@ -46,7 +47,7 @@ cdef class VenueSimulator:
     cpdef _send(self, when, CoreOrder order, event, reason=*, price=*, size=*, fee=*, trade_id=*)
     cpdef _connected(self, when)
     cpdef _after(self, _Working working, latency)
-    @cython.locals(intent=CoreIntent, venue_market=_Market)
+    @cython.locals(venue_market=_Market)
     cpdef _fill_message(self, _Working working, price, size, side)
     @cython.locals(
         intent=CoreIntent, venue_market=_Market, liquidity=MarketLiquidity, working=_Working,

@@ -87,14 +87,16 @@ class _Market:
 
 
 class _Working:
-    """An order working at the venue: what is left of it, and when its last message lands."""
+    """An order working at the venue: what is left of it, when its last message lands,
+    and the venue's market it works on."""
 
-    __slots__ = ("last", "order", "rest")
+    __slots__ = ("last", "market", "order", "rest")
 
-    def __init__(self, order: Order, rest: int, last: int) -> None:
+    def __init__(self, order: Order, rest: int, last: int, market: _Market) -> None:
         self.order = order
         self.rest = rest
         self.last = last
+        self.market = market
 
 
 class VenueSimulator:
@@ -238,7 +240,7 @@ class VenueSimulator:
         if fok and (filled < wanted or not wanted or stopped):
             self._send(now, order, _REJECT, self._codes[Rule.FOK_UNFILLED])
             return
-        working = _Working(order, intent.size - filled, now)
+        working = _Working(order, intent.size - filled, now, venue_market)
         self._open[order.order_id] = working
         for price, size, _ in taken:
             self._fill_message(working, price, size, _TAKER)
@@ -327,8 +329,7 @@ class VenueSimulator:
     def _fill_message(self, working: _Working, price: int, size: int, side: Liquidity) -> None:
         """Tell the engine its order traded, with the fee the venue's market charges."""
         order = working.order
-        intent = order.intent
-        venue_market = self._markets[intent.market.market_id]
+        venue_market = working.market
         fee = venue_market.fees.fee(size, price, side)
         self._trade_ids += 1
         when = self._after(working, self._fill.next())
