@@ -225,7 +225,7 @@ class VenueSimulator:
             room, ours = liquidity.self_trades(order, now)
             if ours and self._self_trade == "maker":
                 for order_id in ours:  # ours resting in its way are cancelled, it trades on
-                    self._venue_cancel(self._open[order_id], venue_market)
+                    self._venue_cancel(self._open[order_id])
             elif ours and room < wanted:
                 step = venue_market.size_step
                 wanted, stopped = room // step * step, True
@@ -254,7 +254,7 @@ class VenueSimulator:
             del self._open[order.order_id]
             return
         if stopped:  # the venue cancels what is left of it at the cross with our own
-            self._venue_cancel(working, venue_market)
+            self._venue_cancel(working)
             return
         if fok or tif is _FAK:
             # The rest expires, after the fill messages: FAK's, or what max_cost capped off.
@@ -340,7 +340,7 @@ class VenueSimulator:
     def _expire(self, order: Order) -> None:
         working = self._open.pop(order.order_id, None)
         if working is not None:
-            self._markets[order.intent.market.market_id].liquidity.remove(order.order_id)
+            working.market.liquidity.remove(order.order_id)
             self._send(self._after(working, self._ack.next()), order, _EXPIRE)
 
     def _cancel_arrives(self, order: Order) -> None:
@@ -357,7 +357,7 @@ class VenueSimulator:
             self._send(when, order, OrderEvent.CANCEL_REJECT, reason)
             return
         del self._open[order.order_id]
-        self._markets[order.intent.market.market_id].liquidity.remove(order.order_id)
+        working.market.liquidity.remove(order.order_id)
         self._send(self._after(working, 0), order, _CANCEL_ACK)
 
     def _status_arrives(self, order: Order, cancelling: bool) -> None:
@@ -388,8 +388,8 @@ class VenueSimulator:
         venue_market.open = False
         now = self._scheduler.clock()
         for working in list(self._open.values()):
-            if working.order.intent.market.market_id == market_id:
-                self._venue_cancel(working, venue_market)
+            if working.market is venue_market:
+                self._venue_cancel(working)
         resolution = venue_market.config.resolution
         if resolution is None or self._resolve is None:
             return
@@ -401,11 +401,11 @@ class VenueSimulator:
             winner = None if resolution == "void" else Outcome(resolution)
         self._resolve(market_id, winner)
 
-    def _venue_cancel(self, working: _Working, venue_market: _Market) -> None:
+    def _venue_cancel(self, working: _Working) -> None:
         """The venue cancels a working order of its own accord."""
         order = working.order
         del self._open[order.order_id]
-        venue_market.liquidity.remove(order.order_id)
+        working.market.liquidity.remove(order.order_id)
         self._send(self._after(working, self._cancel.next()), order, OrderEvent.VENUE_CANCEL)
 
     # --- messages to the engine -------------------------------------------------------------
