@@ -65,3 +65,6 @@ cdef class Order:
 
     cpdef object apply(self, object event)
     cpdef object fill(self, object size)
+
+
+cdef bint is_terminal_state(object state) except -1  # state in TERMINAL_STATES, fast

@@ -50,6 +50,18 @@ cdef object _PARTIALLY_FILLED = OrderState.PARTIAL_FILL
 cdef tuple _SIDES = SIDES
 cdef tuple _OUTCOMES = OUTCOMES
 cdef tuple _TIMES_IN_FORCE = TIMES_IN_FORCE
+cdef object _FILLED = OrderState.FILLED
+cdef object _CANCELLED = OrderState.CANCELLED
+cdef object _REJECTED = OrderState.REJECTED
+cdef object _EXPIRED = OrderState.EXPIRED
+
+
+cdef bint is_terminal_state(object state) except -1:
+    """`state in TERMINAL_STATES`: by identity for the transition table's own members,
+    without hashing into the frozenset (the tracker asks on every event)."""
+    if state is _FILLED or state is _CANCELLED or state is _REJECTED or state is _EXPIRED:
+        return True
+    return type(state) is not OrderState and state in _TERMINAL
 
 if sizeof(PackedIntent) != PACKED_INTENT.itemsize or sys.byteorder != "little":
     raise ImportError("the compiled core needs a little-endian machine")  # the twin works
@@ -168,7 +180,7 @@ cdef class Order:
 
     @property
     def is_terminal(self):
-        return self.state in _TERMINAL
+        return is_terminal_state(self.state)
 
     cpdef object apply(self, object event):
         """Move to the state `event` leads to; IllegalTransition (state unchanged) if refused."""

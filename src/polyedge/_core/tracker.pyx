@@ -12,15 +12,13 @@ cimport cython
 from polyedge._core.eventlog cimport EventLog
 from polyedge._core.histogram cimport LatencyHistogram
 from polyedge._core.metrics cimport Position, RunMetrics
-from polyedge._core.orders cimport Intent, Market, Order
+from polyedge._core.orders cimport Intent, Market, Order, is_terminal_state
 from polyedge._core.timeline cimport now_of
 
 from polyedge._core.definitions import (
     DUPLICATE_TRADE,
-    TERMINAL_STATES,
     VENUE_INDEX,
     OrderEvent,
-    OrderState,
     Outcome,
     Side,
 )
@@ -33,7 +31,6 @@ from polyedge._core.tracker_py import (
 )
 from polyedge.errors import IllegalTransition, InvalidValue
 
-cdef frozenset _TERMINAL = TERMINAL_STATES
 cdef dict _VENUE_INDEX = VENUE_INDEX
 cdef tuple _LATENCY_KINDS = LATENCY_KINDS
 cdef enum:
@@ -41,22 +38,12 @@ cdef enum:
     FILL_LATENCY = 1
     CANCEL_ACK = 2
 
-
-cdef inline bint _terminal(state) except -1:
-    """`state in TERMINAL_STATES`, by identity for the table's own members."""
-    if state is _FILLED or state is _CANCELLED or state is _REJECTED or state is _EXPIRED:
-        return True
-    return type(state) is not OrderState and state in _TERMINAL
 cdef dict _STATE_NAMES = STATE_NAMES
 cdef object _FILL = OrderEvent.FILL
 cdef object _PARTIAL_FILL = OrderEvent.PARTIAL_FILL
 cdef object _ACK = OrderEvent.ACK
 cdef object _REJECT = OrderEvent.REJECT
 cdef object _CANCEL_ACK = OrderEvent.CANCEL_ACK
-cdef object _FILLED = OrderState.FILLED
-cdef object _CANCELLED = OrderState.CANCELLED
-cdef object _REJECTED = OrderState.REJECTED
-cdef object _EXPIRED = OrderState.EXPIRED
 cdef object _BUY = Side.BUY
 cdef object _YES = Outcome.YES
 
@@ -118,7 +105,7 @@ cdef class OrderTracker:
                 order.apply(event)
         except (IllegalTransition, InvalidValue):
             # An ack overtaken by the fills that finished the order says nothing new.
-            late_ack = event is _ACK and _terminal(order.state)
+            late_ack = event is _ACK and is_terminal_state(order.state)
             if late_ack:
                 self.handled("late_ack_ignored")
             self._refuse(order, event, price, size, fee, reason, now, not late_ack)
@@ -151,7 +138,7 @@ cdef class OrderTracker:
             self._latency(venue, venue_index, SUBMIT_ACK).record(now - order.sent_at)
         elif event is _CANCEL_ACK:
             self._latency(venue, venue_index, CANCEL_ACK).record(now - order.cancel_sent_at)
-        cdef bint terminal = _terminal(order.state)
+        cdef bint terminal = is_terminal_state(order.state)
         if intent.group_id:
             if size:
                 self.groups.filled(order, price, size, fee)
