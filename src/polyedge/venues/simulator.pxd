@@ -9,6 +9,7 @@ from polyedge._core.orders cimport (
     Order as CoreOrder,
 )
 from polyedge._core.timeline cimport Timeline
+from polyedge._core.tracker cimport OrderTracker as CoreTracker
 from polyedge.randomness cimport Draws
 from polyedge.venues.liquidity cimport MarketLiquidity
 
@@ -35,6 +36,7 @@ cdef class VenueSimulator:
     cdef object _codes, _min_marketable_buy, _random_codes, _self_trade, _responses
     cdef object _reject_rate, _deliver, _arrival, _resolve
     cdef Timeline _scheduler
+    cdef CoreTracker _tracker
     cdef Draws _ack, _fill, _cancel, _chance
     cdef readonly dict _markets  # read by tests: a market's liquidity
     cdef dict _open, _in_transit
@@ -44,6 +46,7 @@ cdef class VenueSimulator:
     cdef object _trade_ids, _refill, _capacity, _tokens, _refilled_at
 
     cpdef submit(self, CoreOrder order)
+    cpdef _answer(self, now, CoreOrder order, event, str reason=*)
     cpdef _send(self, when, CoreOrder order, event, reason=*, price=*, size=*, fee=*, trade_id=*)
     cpdef _connected(self, when)
     cpdef _after(self, _Working working, latency)
