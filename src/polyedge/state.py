@@ -4,7 +4,6 @@ applied), and how orders look to the store and the router."""
 from __future__ import annotations
 
 from polyedge._core import OrderTracker
-from polyedge._core.definitions import VENUE_INDEX
 from polyedge._core.tracker_py import REFUSED, GroupWatcher
 from polyedge.events import OrderRow
 from polyedge.types import Order, OrderState
@@ -18,7 +17,7 @@ def order_row(order: Order) -> OrderRow:
     return (
         order.order_id,
         order.lane_seq,
-        VENUE_INDEX[intent.market.venue],
+        intent.market.venue_index,
         intent.market.market_id,
         intent.side.value,
         intent.outcome.value,

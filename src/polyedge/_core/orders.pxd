@@ -36,6 +36,7 @@ cdef class Market:
     cdef readonly object fees
     cdef readonly object size_step
     cdef readonly object gtd_threshold
+    cdef readonly Py_ssize_t venue_index
 
 
 cdef class Intent:

@@ -15,6 +15,7 @@ import numpy as np
 
 from polyedge._core.definitions import (
     TERMINAL_STATES,
+    VENUE_INDEX,
     Liquidity,
     OrderEvent,
     OrderState,
@@ -120,9 +121,12 @@ class Market:
     # A GTD order expires this many ns before the expiry it carries, which must lie
     # further ahead than that (Polymarket's 60 s security threshold).
     gtd_threshold: int = 0
+    # The venue's number in the event log and the store, made from the venue.
+    venue_index: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "venue", checked_market(self))
+        object.__setattr__(self, "venue_index", VENUE_INDEX[self.venue])
 
     def check_price(self, price: object, name: str = "price") -> int:
         """`price` in units if it lies on this market's tick within [tick, 1 - tick]."""

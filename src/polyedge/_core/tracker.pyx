@@ -31,7 +31,6 @@ from polyedge._core.tracker_py import (
 )
 from polyedge.errors import IllegalTransition, InvalidValue
 
-cdef dict _VENUE_INDEX = VENUE_INDEX
 cdef tuple _LATENCY_KINDS = LATENCY_KINDS
 cdef enum:
     SUBMIT_ACK = 0  # indexes of LATENCY_KINDS
@@ -60,7 +59,7 @@ cdef class OrderTracker:
         self._scheduler = scheduler
         self._reasons = reasons  # reject code -> its number in the log (0: no reason)
         self.in_flight = {}
-        self._histograms = [None] * (len(_VENUE_INDEX) * len(_LATENCY_KINDS))
+        self._histograms = [None] * (len(VENUE_INDEX) * len(_LATENCY_KINDS))
         self.groups = NoGroups()  # the coordinator, wired in by the engine
 
     cpdef bint register(self, Order order) except -1:
@@ -116,7 +115,7 @@ cdef class OrderTracker:
         cdef Position position
         cdef Market market = intent.market
         venue = market.venue
-        cdef Py_ssize_t venue_index = _VENUE_INDEX[venue]
+        cdef Py_ssize_t venue_index = market.venue_index
         if size:
             metrics.fills += 1
             metrics.filled_size += size
@@ -189,7 +188,7 @@ cdef class OrderTracker:
         self._log.append(
             order.order_id,
             order.lane_seq,
-            _VENUE_INDEX[order.intent.market.venue],
+            order.intent.market.venue_index,
             event,
             order.state,
             REFUSED,

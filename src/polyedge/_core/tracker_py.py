@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from polyedge._core.definitions import (
     DUPLICATE_TRADE,
-    VENUE_INDEX,
     OrderEvent,
     OrderState,
     Outcome,
@@ -156,7 +155,7 @@ class OrderTracker:
         self._log.append(
             order.order_id,
             order.lane_seq,
-            VENUE_INDEX[venue],
+            intent.market.venue_index,
             event,
             before,
             order.state,
@@ -185,7 +184,7 @@ class OrderTracker:
         self._log.append(
             order.order_id,
             order.lane_seq,
-            VENUE_INDEX[order.intent.market.venue],
+            order.intent.market.venue_index,
             event,
             order.state,
             REFUSED,
