@@ -107,7 +107,7 @@ class _Pipeline:
 
     def taken(self) -> int:
         """Intents routed so far, a group counting one per leg (the router counts them)."""
-        return sum(self.metrics.intents_by_kind.values())
+        return sum(self.router.routed().values())
 
     def _pause(self) -> None:
         assert isinstance(self.scheduler, VirtualScheduler)
@@ -386,7 +386,7 @@ def _result(
         compiled_core=_core.COMPILED,
         interrupted=interrupted,
         intents=taken,
-        intents_by_kind=dict(sorted(metrics.intents_by_kind.items())),
+        intents_by_kind=dict(sorted(pipeline.router.routed().items())),
         intents_refused=dict(sorted(metrics.intents_refused.items())),
         orders=metrics.orders,
         orders_by_state=dict(sorted(states.items())),

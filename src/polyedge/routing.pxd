@@ -13,13 +13,14 @@ from polyedge.lanes cimport Lane
 @cython.final
 cdef class OrderRouter:
     cdef dict _lanes, _venues
+    cdef list _routed
     cdef object _deliver
     cdef CoreMetrics _metrics
     cdef CoreTracker _tracker
     cdef Timeline _scheduler
     cdef public object start_group
 
-    @cython.locals(intent=CoreIntent)
+    @cython.locals(intent=CoreIntent, kind=Py_ssize_t)
     cpdef route(self, item, time)
     @cython.locals(lane=Lane)
     cpdef send(self, CoreIntent intent, time)

@@ -33,7 +33,11 @@ from polyedge.types import (
 _CANCEL_REQUEST = OrderEvent.CANCEL_REQUEST
 _PENDING = OrderState.PENDING
 
-_KIND = {tif: tif.value.lower() for tif in TimeInForce}
+# What the router counts, by kind: each time in force, then cancels and arbitrage legs.
+KINDS = (*(tif.value.lower() for tif in TimeInForce), "cancel", "arbitrage")
+_KIND = {tif: index for index, tif in enumerate(TimeInForce)}  # index in KINDS
+_CANCEL = len(TimeInForce)
+_ARBITRAGE = _CANCEL + 1
 
 
 def _no_coordinator(group: ArbitrageGroup) -> None:
@@ -45,6 +49,7 @@ class OrderRouter:
         "_deliver",
         "_lanes",
         "_metrics",
+        "_routed",
         "_scheduler",
         "_tracker",
         "_venues",
@@ -67,6 +72,9 @@ class OrderRouter:
         self._deliver = tracker.apply
         self._scheduler = scheduler
         self._metrics = metrics
+        # Intents routed, by index in KINDS: an int in a list slot, where a dict's += by
+        # name cost 535 instructions an intent (measured).
+        self._routed = [0] * len(KINDS)
         # Where arbitrage groups go: the coordinator's start, wired in by the engine.
         self.start_group: Callable[[ArbitrageGroup], None] = _no_coordinator
 
@@ -80,15 +88,21 @@ class OrderRouter:
             intent = item  # compiled, typed (routing.pxd): its fields are read as C
             full = self.send(intent, time)
             if full is None:
-                self._metrics.intents_by_kind[_KIND[intent.time_in_force]] += 1
+                kind = _KIND[intent.time_in_force]  # compiled, a C index: C list access
+                self._routed[kind] += 1
             return full
         if isinstance(item, Cancel):
-            self._metrics.intents_by_kind["cancel"] += 1
+            self._routed[_CANCEL] += 1
             self._scheduler.schedule(time, self._cancel_intent, (item,))
             return None
-        self._metrics.intents_by_kind["arbitrage"] += len(item.legs)
+        self._routed[_ARBITRAGE] += len(item.legs)
         self._scheduler.schedule(time, self.start_group, (item,))
         return None
+
+    def routed(self) -> dict[str, int]:
+        """Intents routed so far by kind, a group counting one per leg (kinds not seen left
+        out)."""
+        return {kind: count for kind, count in zip(KINDS, self._routed, strict=True) if count}
 
     def send(self, intent: Intent, time: int) -> Lane | None:
         """Make `intent` an order and queue it in its venue's lane (as route() does)."""

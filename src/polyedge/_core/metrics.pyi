@@ -19,7 +19,6 @@ class Position:
 
 class RunMetrics:
     __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
-    intents_by_kind: defaultdict[str, int]
     intents_refused: defaultdict[str, int]
     orders: int
     final_states: defaultdict[str, int]

@@ -48,7 +48,6 @@ def _latencies():
 cdef class RunMetrics:
     """Counters the engine updates as the run goes."""
 
-    intents_by_kind: object = field(default_factory=counter)
     intents_refused: object = field(default_factory=counter)
     orders: object = 0
     final_states: object = field(default_factory=counter)

@@ -88,7 +88,6 @@ def latency_histograms(histogram: type) -> defaultdict[str, defaultdict[str, Lat
 class RunMetrics:
     """Counters the engine updates as the run goes."""
 
-    intents_by_kind: defaultdict[str, int] = field(default_factory=counter)
     intents_refused: defaultdict[str, int] = field(default_factory=counter)
     orders: int = 0
     final_states: defaultdict[str, int] = field(default_factory=counter)
