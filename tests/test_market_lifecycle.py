@@ -102,7 +102,7 @@ def test_close_cancels_resting_orders_and_rejects_new_ones(venue: Venue) -> None
         assert answer.time == order.sent_at + ACK
         assert order.filled == 0
     assert world.metrics.rejects == {venue: Counter({closed: 2})}
-    assert world.metrics.final_states == Counter({"CANCELLED": 5, "REJECTED": 2})
+    assert world.tracker.ended() == Counter({"CANCELLED": 5, "REJECTED": 2})
     assert world.tracker.in_flight == {}
     assert world.resolutions == {}  # no resolution configured
     assert_no_illegal(world)

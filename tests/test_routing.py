@@ -53,7 +53,7 @@ def test_in_flight_entries_leave_on_terminal_states() -> None:
         executor.drain()
     p.scheduler.run_until(None)  # type: ignore[attr-defined]
     assert p.tracker.in_flight == {}  # every FOK order ends filled or rejected
-    assert sum(p.metrics.final_states.values()) == 200
+    assert sum(p.tracker.ended().values()) == 200
 
 
 def test_duplicate_intent_ids_are_refused_with_a_reason() -> None:
@@ -71,7 +71,7 @@ def test_reject_policy_refuses_what_does_not_fit_and_records_it() -> None:
     p.scheduler.run_until(None)  # type: ignore[attr-defined]
     assert p.metrics.rejects == {Venue.KALSHI: {"LANE_FULL": 3}}
     rejected = [3, 4, 5]
-    assert all(p.metrics.final_states["REJECTED"] == 3 for _ in rejected)
+    assert all(p.tracker.ended()["REJECTED"] == 3 for _ in rejected)
     assert [o.order_id for o in p.lanes[Venue.KALSHI].queue.pop_many()] == [1, 2]
     assert set(p.tracker.in_flight) == {1, 2}  # nothing lost: 2 queued + 3 rejected
 
@@ -95,7 +95,7 @@ def test_cancel_of_a_queued_order_cancels_it_locally() -> None:
     p.scheduler.run_until(10)  # type: ignore[attr-defined]  # the cancel runs before the send
     order = p.lanes[Venue.KALSHI].queue.pop_many()[0]
     assert order.state is OrderState.CANCELLED
-    assert p.metrics.final_states == {"CANCELLED": 1}
+    assert p.tracker.ended() == {"CANCELLED": 1}
 
 
 @pytest.mark.parametrize("target", [99, 1])

@@ -86,7 +86,7 @@ def test_an_order_life_is_logged_and_counted(tracker_core: ModuleType) -> None:
     m = desk.metrics
     assert (m.orders, m.submitted_size, m.fills, m.filled_size) == (1, 10 * SCALE, 2, 10 * SCALE)
     assert m.notional == price * 10 * SCALE and m.fees == 70
-    assert m.final_states == {"FILLED": 1}
+    assert desk.tracker.ended() == {"FILLED": 1}
     position = m.positions["m"]
     assert (position.yes, position.no, position.cash, position.fees) == (
         10 * SCALE,
@@ -174,7 +174,7 @@ def test_rejects_are_counted_by_venue_and_reason(tracker_core: ModuleType) -> No
     desk.at(1, order, E.SUBMIT)
     assert desk.at(4, order, E.REJECT, reason="FOK_NOT_FILLED")
     assert desk.metrics.rejects == {"kalshi": {"FOK_NOT_FILLED": 1}}
-    assert desk.metrics.final_states == {"REJECTED": 1}
+    assert desk.tracker.ended() == {"REJECTED": 1}
     assert desk.logged()[-1][10] == REASONS["FOK_NOT_FILLED"]
 
 
@@ -218,7 +218,7 @@ def test_terminal_venue_events_free_the_order(tracker_core: ModuleType, event: E
     order = desk.order()
     desk.at(1, order, E.SUBMIT)
     assert desk.at(2, order, event)
-    assert desk.tracker.in_flight == {} and desk.metrics.final_states == {order.state.name: 1}
+    assert desk.tracker.in_flight == {} and desk.tracker.ended() == {order.state.name: 1}
 
 
 def _plain(metrics: Any) -> dict[str, Any]:
@@ -243,6 +243,6 @@ def test_both_implementations_log_the_same_rows() -> None:
             desk.at(now + 3, order, E.ACK)
             desk.at(now + 4, order, E.CANCEL_ACK)
         latency = {kind: h.summary() for kind, h in desk.metrics.latency["kalshi"].items()}
-        figures = _plain(desk.metrics)
+        figures = _plain(desk.metrics) | {"ended": desk.tracker.ended()}
         logs.append((desk.logged(), desk.log.digest(), figures, latency))
     assert logs[0] == logs[1]

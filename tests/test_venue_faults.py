@@ -204,7 +204,7 @@ def test_ack_after_the_fill_that_completed_the_order_is_ignored_not_illegal(
     ]
     assert world.injected == {"ack_after_fill": 1}
     assert world.handled == {"late_ack_ignored": 1}
-    assert world.metrics.final_states == Counter({"FILLED": 1})
+    assert world.tracker.ended() == Counter({"FILLED": 1})
     assert_no_illegal(world)
 
 
@@ -358,7 +358,7 @@ def test_cancel_lost_in_a_timeout_outage_is_retried_by_the_status_query(venue: V
     ]
     assert world.injected == {"outage_timeout": 2}  # the cancel and the first query
     assert world.handled == {"status_query": 2}
-    assert world.metrics.final_states == Counter({"CANCELLED": 1})
+    assert world.tracker.ended() == Counter({"CANCELLED": 1})
     assert_no_illegal(world)
 
 

@@ -443,7 +443,7 @@ def test_cancel_of_a_resting_order(venue: Venue) -> None:
         Ev(E.CANCEL_ACK, St.PENDING_CANCEL, St.CANCELLED, 0, 0, 0, "", 10 * MS + CANCEL),
     ]
     assert world.metrics.latency[venue]["cancel_ack"].max == CANCEL
-    assert world.metrics.final_states == Counter({"CANCELLED": 1})
+    assert world.tracker.ended() == Counter({"CANCELLED": 1})
 
 
 def test_cancel_never_overtakes_its_order(venue: Venue) -> None:
@@ -477,7 +477,7 @@ def test_late_fill_race_after_an_immediate_match(venue: Venue) -> None:
     ]
     assert (events[-1].price, events[-1].size) == (u("0.51"), u("10"))
     assert (order.state, order.filled) == (St.FILLED, u("10"))
-    assert world.metrics.final_states == Counter({"FILLED": 1})
+    assert world.tracker.ended() == Counter({"FILLED": 1})
     assert_no_illegal(world)
 
 

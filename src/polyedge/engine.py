@@ -376,7 +376,7 @@ def _result(
 ) -> RunResult:
     metrics, log = pipeline.metrics, pipeline.log
     taken = pipeline.taken()
-    states = dict(metrics.final_states)
+    states = pipeline.tracker.ended()
     for state, count in pipeline.tracker.unfinished().items():
         states[state] = states.get(state, 0) + count
     return RunResult(

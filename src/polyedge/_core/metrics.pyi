@@ -21,7 +21,6 @@ class RunMetrics:
     __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
     intents_refused: defaultdict[str, int]
     orders: int
-    final_states: defaultdict[str, int]
     fills: int
     submitted_size: int
     filled_size: int

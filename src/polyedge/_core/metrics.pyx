@@ -50,7 +50,6 @@ cdef class RunMetrics:
 
     intents_refused: object = field(default_factory=counter)
     orders: object = 0
-    final_states: object = field(default_factory=counter)
     fills: object = 0
     submitted_size: object = 0
     filled_size: object = 0

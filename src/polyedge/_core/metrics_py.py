@@ -90,7 +90,6 @@ class RunMetrics:
 
     intents_refused: defaultdict[str, int] = field(default_factory=counter)
     orders: int = 0
-    final_states: defaultdict[str, int] = field(default_factory=counter)
     fills: int = 0
     submitted_size: int = 0
     filled_size: int = 0

@@ -9,6 +9,7 @@ cdef class OrderTracker:
     cdef object _scheduler
     cdef dict _reasons
     cdef list _histograms  # venue index x latency kind -> its histogram, once used
+    cdef list _ended
     cdef public object groups
     cdef readonly dict in_flight
 

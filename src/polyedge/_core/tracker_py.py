@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 REFUSED = -1  # the to-state logged for a refused move
 LATENCY_KINDS = ("submit_ack", "fill", "cancel_ack")  # the message kinds timed, per venue
 LATENCY_KIND = {OrderEvent.ACK: LATENCY_KINDS[0], OrderEvent.CANCEL_ACK: LATENCY_KINDS[2]}
-STATE_NAMES = {state: state.name for state in OrderState}  # Enum.name is slow on a hot path
+
+
+def by_name(ended: list[int]) -> dict[str, int]:
+    """Counts kept by OrderState value, by state name (states never counted left out):
+    either tracker's orders ended."""
+    return {state.name: count for state, count in zip(OrderState, ended, strict=True) if count}
 
 
 def unfinished(orders: Iterable[Order]) -> dict[str, int]:
@@ -57,7 +62,7 @@ class NoGroups:
 
 
 class OrderTracker:
-    __slots__ = ("_log", "_metrics", "_reasons", "_scheduler", "groups", "in_flight")
+    __slots__ = ("_ended", "_log", "_metrics", "_reasons", "_scheduler", "groups", "in_flight")
 
     def __init__(
         self, log: EventLog, metrics: RunMetrics, scheduler: Scheduler, reasons: dict[str, int]
@@ -67,6 +72,7 @@ class OrderTracker:
         self._scheduler = scheduler
         self._reasons = reasons  # reject code -> its number in the log (0: no reason)
         self.in_flight: dict[int, Order] = {}
+        self._ended = [0] * len(OrderState)  # orders ended, by their final state's value
         self.groups: GroupWatcher = NoGroups()  # the coordinator, wired in by the engine
 
     def register(self, order: Order) -> bool:
@@ -151,7 +157,7 @@ class OrderTracker:
                 self.groups.order_ended(order)
         if terminal:
             del self.in_flight[order.order_id]
-            metrics.final_states[STATE_NAMES[order.state]] += 1
+            self._ended[order.state] += 1
         self._log.append(
             order.order_id,
             order.lane_seq,
@@ -198,6 +204,10 @@ class OrderTracker:
     def handled(self, fault: str) -> None:
         """Count a venue fault the engine noticed and coped with."""
         self._metrics.faults_handled[fault] += 1
+
+    def ended(self) -> dict[str, int]:
+        """Orders ended so far, by final state name."""
+        return by_name(self._ended)
 
     def unfinished(self) -> dict[str, int]:
         """States of the orders still in flight, by name."""
