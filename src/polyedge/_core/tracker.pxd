@@ -1,5 +1,6 @@
+from libc.stdint cimport int64_t
+
 from polyedge._core.eventlog cimport EventLog
-from polyedge._core.histogram cimport LatencyHistogram
 from polyedge._core.metrics cimport RunMetrics
 from polyedge._core.orders cimport Order
 
@@ -24,7 +25,9 @@ cdef class OrderTracker:
         str reason=*,
         object trade_id=*,
     ) except -1
-    cdef LatencyHistogram _latency(self, object venue, Py_ssize_t venue_index, Py_ssize_t kind)
+    cdef int _record_latency(
+        self, object venue, Py_ssize_t venue_index, Py_ssize_t kind, int64_t start, int64_t now
+    ) except -1
     cdef int _refuse(
         self,
         Order order,

@@ -31,8 +31,8 @@ LATENCY_KIND = {OrderEvent.ACK: LATENCY_KINDS[0], OrderEvent.CANCEL_ACK: LATENCY
 
 
 def by_name(ended: list[int]) -> dict[str, int]:
-    """Counts kept by OrderState value, by state name (states never counted left out):
-    either tracker's orders ended."""
+    """Counts indexed by OrderState value, by state name, zeros left out (either
+    tracker's ended())."""
     return {state.name: count for state, count in zip(OrderState, ended, strict=True) if count}
 
 
