@@ -67,9 +67,11 @@ cdef class OrderTracker:
 
     cpdef bint register(self, Order order) except -1:
         """Add a new order; False if its id is already in flight."""
-        if order.order_id in self.in_flight:
+        in_flight = self.in_flight
+        known = len(in_flight)
+        in_flight.setdefault(order.order_id, order)  # one lookup, where `in` and a set took two
+        if len(in_flight) == known:  # the id was there (its order, or this one again)
             return False
-        self.in_flight[order.order_id] = order
         self._metrics.orders += 1
         self._metrics.submitted_size += order.intent.size
         self._log.order(order)
