@@ -9,6 +9,7 @@ import pytest
 from polyedge.config import TestConfig, VenueConfig
 from polyedge.engine import _Pipeline
 from polyedge.fixedpoint import SCALE
+from polyedge.routing import OrderRouter
 from polyedge.scheduler import VirtualScheduler
 from polyedge.types import Cancel, Intent, Market, OrderState, Venue
 
@@ -62,6 +63,17 @@ def test_duplicate_intent_ids_are_refused_with_a_reason() -> None:
     p.router.route(intent(p, 7, Venue.KALSHI), time=1)
     assert p.metrics.intents_refused == {"DUPLICATE_INTENT": 1}
     assert len(p.lanes[Venue.KALSHI].queue) == 1
+
+
+def test_an_intent_for_a_venue_without_a_lane_is_an_error() -> None:
+    p = pipeline()
+    polymarket_only = {Venue.POLYMARKET: p.lanes[Venue.POLYMARKET]}
+    router = OrderRouter(polymarket_only, {}, p.tracker, p.scheduler, p.metrics)
+    with pytest.raises(KeyError, match="no lane for venue kalshi"):
+        router.route(intent(p, 1, Venue.KALSHI), time=0)
+    assert p.tracker.in_flight == {}  # nothing registered for it
+    assert router.route(intent(p, 2, Venue.POLYMARKET), time=0) is None
+    assert set(p.tracker.in_flight) == {2}
 
 
 def test_reject_policy_refuses_what_does_not_fit_and_records_it() -> None:

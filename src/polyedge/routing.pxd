@@ -12,8 +12,8 @@ from polyedge.lanes cimport Lane
 
 @cython.final
 cdef class OrderRouter:
-    cdef dict _lanes, _venues
-    cdef list _routed
+    cdef dict _venues
+    cdef list _lanes, _routed
     cdef object _deliver
     cdef CoreMetrics _metrics
     cdef CoreTracker _tracker

@@ -64,7 +64,9 @@ class OrderRouter:
         scheduler: Scheduler,
         metrics: RunMetrics,
     ) -> None:
-        self._lanes = lanes
+        # By venue index: a C list access, where the dict's str-enum key cost 130
+        # instructions an intent (measured). None for a venue with no lane.
+        self._lanes = [lanes.get(venue) for venue in Venue]
         self._venues = venues
         self._tracker = tracker
         # Scheduled for refused orders, bound once: compiled, a typed tracker's apply can't
@@ -106,7 +108,9 @@ class OrderRouter:
 
     def send(self, intent: Intent, time: int) -> Lane | None:
         """Make `intent` an order and queue it in its venue's lane (as route() does)."""
-        lane = self._lanes[intent.market.venue]
+        lane = self._lanes[intent.market.venue_index]
+        if lane is None:  # checked here: compiled, a typed local may hold None unchecked
+            raise KeyError(f"no lane for venue {intent.market.venue.value}")
         if lane.policy == "wait" and lane.queue.full():
             return lane
         if intent.intent_id in self._tracker.in_flight:
