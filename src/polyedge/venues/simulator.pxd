@@ -2,6 +2,7 @@
 # and C calls to the methods declared cpdef. The .py stays the pure-Python twin.
 
 cimport cython
+from libc.stdint cimport int64_t
 
 from polyedge._core.orders cimport (
     FeeProfile as CoreFeeProfile,
@@ -28,7 +29,8 @@ cdef class _Market:
 @cython.final
 cdef class _Working:
     cdef public CoreOrder order
-    cdef public object rest, last
+    cdef public object rest
+    cdef public int64_t last  # ns: C, so that _after() adds and compares in C
     cdef public _Market market
 
 
@@ -49,7 +51,8 @@ cdef class VenueSimulator:
     cpdef _answer(self, now, CoreOrder order, event, str reason=*)
     cpdef _send(self, when, CoreOrder order, event, reason=*, price=*, size=*, fee=*, trade_id=*)
     cpdef _connected(self, when)
-    cpdef _after(self, _Working working, latency)
+    @cython.locals(when=int64_t)
+    cpdef int64_t _after(self, _Working working, int64_t latency) except? -1
     @cython.locals(venue_market=_Market)
     cpdef _fill_message(self, _Working working, price, size, side)
     @cython.locals(

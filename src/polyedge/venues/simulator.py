@@ -446,7 +446,10 @@ class VenueSimulator:
 
     def _after(self, working: _Working, latency: int) -> int:
         """When a message sent now about a working order arrives: after the one before it."""
-        working.last = max(self._scheduler.clock() + latency, working.last)
+        when = self._scheduler.clock()  # compiled, a C int (simulator.pxd): so is the sum
+        when += latency
+        if when > working.last:
+            working.last = when
         return working.last
 
 
