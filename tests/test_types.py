@@ -362,6 +362,26 @@ def test_order_fills_partially_then_completely(orders_core: ModuleType) -> None:
     assert order.is_terminal and order.filled == 10 * SCALE
 
 
+@pytest.mark.parametrize(
+    ("size", "error", "words"),
+    [
+        (0, InvalidValue, "size must be positive, got 0"),
+        (-SCALE, InvalidValue, "size must be positive, got -1"),
+        (1.5, FloatRefused, "size=1.5 is a float"),
+        (True, TypeError, "not bool"),
+        (2**63, OverflowError, "outside the signed 64-bit range"),
+    ],
+)
+def test_a_fill_of_a_size_that_is_not_positive_units_is_refused(
+    orders_core: ModuleType, size: object, error: type[Exception], words: str
+) -> None:
+    order = orders_core.Order(order_id=5, intent=intent(orders_core.Intent))
+    order.apply(OrderEvent.SUBMIT)
+    with pytest.raises(error, match=words):
+        order.fill(size)
+    assert order.state is OrderState.SUBMITTED and order.filled == 0
+
+
 def test_refused_event_leaves_the_order_unchanged(orders_core: ModuleType) -> None:
     order = orders_core.Order(order_id=3, intent=intent(orders_core.Intent))
     with pytest.raises(IllegalTransition, match="order 3: PENDING does not accept PARTIAL_FILL"):

@@ -74,6 +74,15 @@ cdef int64_t mul_div_c(int64_t a, int64_t b, int64_t c, int rounding) except? -1
     return _py.mul_div(a, b, c, rounding)
 
 
+cdef object positive_units_c(object value, str name):
+    """positive_units(), its common case (a plain int that fits, above zero) without a
+    Python call: the order path checks every fill's size."""
+    cdef int64_t units
+    if _int64(value, &units) and units > 0:
+        return value
+    return _py.positive_units(value, name)
+
+
 def add(a, b):
     """a + b, exact."""
     return add_c(_units(a, "a"), _units(b, "b"))

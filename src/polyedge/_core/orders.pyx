@@ -16,7 +16,7 @@ import sys
 cimport cython
 from cython.dataclasses cimport dataclass, field
 
-from polyedge._core.fixed cimport fee as fee_curve
+from polyedge._core.fixed cimport fee as fee_curve, positive_units_c
 from polyedge._core.transitions cimport apply
 
 from polyedge._core.definitions import (
@@ -28,7 +28,7 @@ from polyedge._core.definitions import (
     Rounding,
     TimeInForce,
 )
-from polyedge._core.fixed_py import SCALE, positive_units
+from polyedge._core.fixed_py import SCALE
 from polyedge._core.orders_py import (
     INTENT_ROW,
     OUTCOMES,
@@ -198,7 +198,7 @@ cdef class Order:
 
     cpdef object fill(self, object size):
         """Record `size` units filled: a PARTIAL_FILL or, when it completes the order, FILL."""
-        size = positive_units(size, "size")
+        size = positive_units_c(size, "size")
         remaining = self.intent.size - self.filled
         if size > remaining:
             raise overfill(self.order_id, size, remaining)
