@@ -4,6 +4,7 @@
 cimport cython
 from libc.stdint cimport int64_t
 
+from polyedge._core.orders cimport Intent as CoreIntent
 from polyedge._core.sequence cimport Sequence as CoreSequence
 from polyedge.venues.prices cimport PriceWalk
 
@@ -52,3 +53,6 @@ cdef class IntentGenerator:
 
 @cython.locals(rows=list, row=tuple, batch=list, i=Py_ssize_t)
 cpdef list unpack(bytes packed, tuple markets)
+
+# Typed: the packer reads each intent's fields as C (a property lookup cost 170 each).
+cpdef bytes _intent_row(time, CoreIntent intent, dict index)
