@@ -290,22 +290,18 @@ def pack(batch: list[Timed], markets: tuple[Market, ...]) -> bytes:
     rows: list[bytes] = []
     for time, item in batch:
         if isinstance(item, Cancel):
-            rows.append(
-                _ROW.pack(
-                    time, item.intent_id, 0, 0, 0, 0, 0, item.target, 0, _CANCEL_ROW, 0, 0, 0, 0
-                )
-            )
+            rows.append(_own_row(time, _CANCEL_ROW, item.intent_id, 0, item.target))
         elif isinstance(item, ArbitrageGroup):
-            legs = len(item.legs)
-            rows.append(
-                _ROW.pack(
-                    time, item.group_id, 0, legs, 0, 0, 0, item.edge, 0, _GROUP_ROW, 0, 0, 0, 0
-                )
-            )
+            rows.append(_own_row(time, _GROUP_ROW, item.group_id, len(item.legs), item.edge))
             rows.extend([_intent_row(time, leg, index) for leg in item.legs])
         else:
             rows.append(_intent_row(time, item, index))
     return b"".join(rows)
+
+
+def _own_row(time: int, kind: int, intent_id: int, size: int, other: int) -> bytes:
+    """A packer's own row: the fields unpack_intents hands back, the others 0."""
+    return _ROW.pack(time, intent_id, 0, size, 0, 0, 0, other, 0, kind, 0, 0, 0, 0)
 
 
 def _intent_row(time: int, intent: Intent, index: dict[str, int]) -> bytes:
