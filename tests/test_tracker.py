@@ -4,13 +4,14 @@ refused moves recorded, never raised."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import astuple, fields
+from dataclasses import fields
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
 
 from polyedge import _core
+from polyedge._core import metrics_py
 from polyedge._core.definitions import DUPLICATE_TRADE, VENUE_INDEX
 from polyedge._core.tracker_py import REFUSED
 from polyedge.fixedpoint import SCALE, to_units
@@ -223,10 +224,37 @@ def test_terminal_venue_events_free_the_order(tracker_core: ModuleType, event: E
 
 def _plain(metrics: Any) -> dict[str, Any]:
     """The figures but the latency histograms, as plain values (each core has its own
-    RunMetrics and Position classes, and histograms compare by identity)."""
-    figures = {f.name: getattr(metrics, f.name) for f in fields(metrics) if f.name != "latency"}
-    figures["positions"] = {market: astuple(p) for market, p in figures["positions"].items()}
+    RunMetrics and Position classes, and histograms compare by identity). The fields are
+    the twin's dataclass fields: the compiled classes have the same attributes."""
+    figures = {
+        f.name: getattr(metrics, f.name)
+        for f in fields(metrics_py.RunMetrics)
+        if f.name != "latency"
+    }
+    figures["positions"] = {
+        market: tuple(getattr(p, f.name) for f in fields(metrics_py.Position))
+        for market, p in figures["positions"].items()
+    }
     return figures
+
+
+def test_sums_stay_exact_past_64_bits(tracker_core: ModuleType) -> None:
+    desk = Desk(tracker_core)
+    top = 2**63 - 1  # the largest sum a C int64 holds
+    desk.metrics.filled_size = desk.metrics.notional = desk.metrics.fills = top
+    desk.metrics.positions["m"].cash = -top
+    big = 2**40 * SCALE  # a size whose notional at 0.40 leaves 64 bits
+    order = desk.order(size=2**40)
+    desk.at(1, order, E.SUBMIT)
+    price = to_units("0.40")
+    desk.at(2, order, E.FILL, price, big // 2, 5, "", 1)
+    desk.at(3, order, E.FILL, price, big // 2, 5, "", 2)
+    assert order.state is St.FILLED
+    metrics, position = desk.metrics, desk.metrics.positions["m"]
+    assert (metrics.fills, metrics.filled_size, metrics.fees) == (top + 2, top + big, 10)
+    assert metrics.notional == top + price * big and metrics.submitted_size == big
+    assert (position.yes, position.no, position.fees) == (big, 0, 10)
+    assert position.cash == -top - price * big
 
 
 def test_both_implementations_log_the_same_rows() -> None:

@@ -1,12 +1,9 @@
 from collections import defaultdict
-from dataclasses import Field
-from typing import Any, ClassVar
 
 from polyedge._core.histogram import LatencyHistogram
 from polyedge._core.metrics_py import IllegalTransitionRecord, Settlement
 
 class Position:
-    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
     yes: int
     no: int
     cash: int
@@ -18,7 +15,6 @@ class Position:
     def summary(self, market_id: str) -> Settlement: ...
 
 class RunMetrics:
-    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
     intents_refused: defaultdict[str, int]
     orders: int
     fills: int

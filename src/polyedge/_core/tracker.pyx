@@ -72,8 +72,7 @@ cdef class OrderTracker:
         in_flight.setdefault(order.order_id, order)  # one lookup, where `in` and a set took two
         if len(in_flight) == known:  # the id was there (its order, or this one again)
             return False
-        self._metrics.orders += 1
-        self._metrics.submitted_size += order.intent.size
+        self._metrics.registered(order.intent.size)
         self._log.order(order)
         return True
 
@@ -118,22 +117,17 @@ cdef class OrderTracker:
         order.answers += 1
         cdef RunMetrics metrics = self._metrics
         cdef Position position
+        cdef int64_t held
         cdef Market market = intent.market
         venue = market.venue
         cdef Py_ssize_t venue_index = market.venue_index
         if size:
-            metrics.fills += 1
-            metrics.filled_size += size
-            metrics.notional += price * size  # units squared; scaled once at the end
-            metrics.fees += fee
+            metrics.filled(price, size, fee)
             position = metrics.positions[market.market_id]
-            held = size if intent.side is _BUY else -size
-            if intent.outcome is _YES:
-                position.yes += held
-            else:
-                position.no += held
-            position.cash -= held * price
-            position.fees += fee
+            held = size  # C, and so is its negation
+            if intent.side is not _BUY:
+                held = -held
+            position.trade(intent.outcome is _YES, held, price, fee)
             if first_fill:
                 self._record_latency(venue, venue_index, FILL_LATENCY, order.sent_at, now)
         elif event is _REJECT:
