@@ -6,6 +6,8 @@ cimport cython
 
 @cython.final
 cdef class Draws:
-    cdef object _draw, _values
+    cdef object _draw
+    cdef list _values
+    cdef Py_ssize_t _next
 
     cpdef next(self)
