@@ -34,6 +34,10 @@ cdef class _Working:
     cdef public _Market market
 
 
+@cython.locals(working=_Working)
+cdef _Working _working(CoreOrder order, object rest, int64_t last, _Market market)
+
+
 cdef class VenueSimulator:
     cdef object _codes, _min_marketable_buy, _random_codes, _self_trade, _responses
     cdef object _reject_rate, _deliver, _arrival, _resolve

@@ -88,15 +88,25 @@ class _Market:
 
 class _Working:
     """An order working at the venue: what is left of it, when its last message lands,
-    and the venue's market it works on."""
+    and the venue's market it works on. Made by _working()."""
 
     __slots__ = ("last", "market", "order", "rest")
 
-    def __init__(self, order: Order, rest: int, last: int, market: _Market) -> None:
-        self.order = order
-        self.rest = rest
-        self.last = last
-        self.market = market
+    order: Order
+    rest: int
+    last: int
+    market: _Market
+
+
+def _working(order: Order, rest: int, last: int, market: _Market) -> _Working:
+    """A new _Working. Compiled, its fields are set as C fields on a bare instance, where
+    calling the class parsed the arguments (measured: 110 instructions an intent more)."""
+    working = _Working.__new__(_Working)
+    working.order = order
+    working.rest = rest
+    working.last = last
+    working.market = market
+    return working
 
 
 class VenueSimulator:
@@ -241,7 +251,7 @@ class VenueSimulator:
         if fok and (filled < wanted or not wanted or stopped):
             self._answer(now, order, _REJECT, self._codes[Rule.FOK_UNFILLED])
             return
-        working = _Working(order, intent.size - filled, now, venue_market)
+        working = _working(order, intent.size - filled, now, venue_market)
         self._open[order.order_id] = working
         for price, size, _ in taken:
             self._fill_message(working, price, size, _TAKER)
