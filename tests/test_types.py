@@ -382,6 +382,19 @@ def test_a_fill_of_a_size_that_is_not_positive_units_is_refused(
     assert order.state is OrderState.SUBMITTED and order.filled == 0
 
 
+def test_a_routed_order_is_pending_under_its_intent_id(orders_core: ModuleType) -> None:
+    built = intent(orders_core.Intent, intent_id=9)
+    order = orders_core.routed_order(built, 4, 1_000)
+    assert order == orders_core.Order(9, built, 4, 1_000)
+    assert (order.order_id, order.lane_seq, order.sent_at, order.state) == (
+        9,
+        4,
+        1_000,
+        OrderState.PENDING,
+    )
+    assert (order.filled, order.cancel_sent_at, order.answers, order.last_trade) == (0, 0, 0, 0)
+
+
 def test_refused_event_leaves_the_order_unchanged(orders_core: ModuleType) -> None:
     order = orders_core.Order(order_id=3, intent=intent(orders_core.Intent))
     with pytest.raises(IllegalTransition, match="order 3: PENDING does not accept PARTIAL_FILL"):

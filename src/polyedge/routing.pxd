@@ -4,7 +4,7 @@
 cimport cython
 
 from polyedge._core.metrics cimport RunMetrics as CoreMetrics
-from polyedge._core.orders cimport Intent as CoreIntent
+from polyedge._core.orders cimport Intent as CoreIntent, routed_order
 from polyedge._core.timeline cimport Timeline
 from polyedge._core.tracker cimport OrderTracker as CoreTracker
 from polyedge.lanes cimport Lane

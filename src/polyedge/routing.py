@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from polyedge._core import routed_order
 from polyedge._core.definitions import DUPLICATE_INTENT, LANE_FULL, NOT_WORKING
 from polyedge.lanes import Lane, VenueExecutor
 from polyedge.metrics import RunMetrics
@@ -116,7 +117,7 @@ class OrderRouter:
         if intent.intent_id in self._tracker.in_flight:
             self._metrics.intents_refused[DUPLICATE_INTENT] += 1
             return None
-        order = Order(intent.intent_id, intent, lane.sequence.next(), time)  # lane seq, sent at
+        order = routed_order(intent, lane.sequence.next(), time)
         self._tracker.register(order)
         if not lane.queue.try_push(order):  # full, and the policy is to reject
             rejection = (order, OrderEvent.REJECT, 0, 0, 0, LANE_FULL)

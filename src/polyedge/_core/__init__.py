@@ -94,7 +94,14 @@ if TYPE_CHECKING or COMPILED:
     from polyedge._core.fixed import add, div, fee, mul, mul_div, sub
     from polyedge._core.histogram import LatencyHistogram
     from polyedge._core.metrics import Position, RunMetrics
-    from polyedge._core.orders import FeeProfile, Intent, Market, Order, unpack_intents
+    from polyedge._core.orders import (
+        FeeProfile,
+        Intent,
+        Market,
+        Order,
+        routed_order,
+        unpack_intents,
+    )
     from polyedge._core.ring import RingQueue
     from polyedge._core.sequence import Sequence
     from polyedge._core.timeline import Timeline
@@ -106,7 +113,14 @@ else:
     from polyedge._core.fixed_py import add, div, fee, mul, mul_div, sub
     from polyedge._core.histogram_py import LatencyHistogram
     from polyedge._core.metrics_py import Position, RunMetrics
-    from polyedge._core.orders_py import FeeProfile, Intent, Market, Order, unpack_intents
+    from polyedge._core.orders_py import (
+        FeeProfile,
+        Intent,
+        Market,
+        Order,
+        routed_order,
+        unpack_intents,
+    )
     from polyedge._core.ring_py import RingQueue
     from polyedge._core.sequence_py import Sequence
     from polyedge._core.timeline_py import Timeline
@@ -143,6 +157,7 @@ __all__ = [
     "load",
     "mul",
     "mul_div",
+    "routed_order",
     "sub",
     "try_apply",
     "unpack_intents",

@@ -68,4 +68,5 @@ cdef class Order:
     cpdef object fill(self, object size)
 
 
+cpdef Order routed_order(Intent intent, object lane_seq, object sent_at)
 cdef bint is_terminal_state(object state) except -1  # state in TERMINAL_STATES, fast

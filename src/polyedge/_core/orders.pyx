@@ -14,6 +14,7 @@ stay Python objects, so a bad value gets the same error from both implementation
 import sys
 
 cimport cython
+from libc.stdint cimport int64_t
 from cython.dataclasses cimport dataclass, field
 
 from polyedge._core.fixed cimport fee as fee_curve, positive_units_c
@@ -53,6 +54,7 @@ cdef tuple _SIDES = SIDES
 cdef tuple _OUTCOMES = OUTCOMES
 cdef tuple _TIMES_IN_FORCE = TIMES_IN_FORCE
 cdef object _FILLED = OrderState.FILLED
+cdef object _PENDING = OrderState.PENDING
 cdef object _CANCELLED = OrderState.CANCELLED
 cdef object _REJECTED = OrderState.REJECTED
 cdef object _EXPIRED = OrderState.EXPIRED
@@ -198,13 +200,32 @@ cdef class Order:
 
     cpdef object fill(self, object size):
         """Record `size` units filled: a PARTIAL_FILL or, when it completes the order, FILL."""
-        size = positive_units_c(size, "size")
-        remaining = self.intent.size - self.filled
-        if size > remaining:
-            raise overfill(self.order_id, size, remaining)
-        new = self.apply(_FILL if size == remaining else _PARTIAL_FILL)
-        self.filled += size
+        # In C: sizes are units, which fit 64 bits (so does what is filled, never above
+        # the order's size); one Python int made, where the sum and difference made two.
+        cdef int64_t units = positive_units_c(size, "size")
+        cdef int64_t filled = self.filled
+        cdef int64_t total = self.intent.size
+        if units > total - filled:
+            raise overfill(self.order_id, units, total - filled)
+        new = self.apply(_FILL if units == total - filled else _PARTIAL_FILL)
+        self.filled = filled + units
         return new
+
+
+cpdef Order routed_order(Intent intent, object lane_seq, object sent_at):
+    """A new order for `intent` (see orders_py.routed_order), its fields set in C: calling
+    Order parses nine arguments (measured: 170 instructions an intent more)."""
+    cdef Order order = Order.__new__(Order)
+    order.order_id = intent.intent_id
+    order.intent = intent
+    order.lane_seq = lane_seq
+    order.sent_at = sent_at
+    order.state = _PENDING
+    order.filled = 0
+    order.cancel_sent_at = 0
+    order.answers = 0
+    order.last_trade = 0
+    return order
 
 
 def unpack_intents(const unsigned char[::1] packed not None, tuple markets not None):

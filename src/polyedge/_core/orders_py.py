@@ -246,6 +246,12 @@ TIMES_IN_FORCE = tuple(TimeInForce)
 Unpacked = tuple[int, Intent] | tuple[int, int, int, int, int]
 
 
+def routed_order(intent: Intent, lane_seq: int, sent_at: int) -> Order:
+    """A new order for `intent` (its id the intent's), with its lane sequence number and
+    the time it was routed: what the router makes of every intent."""
+    return Order(intent.intent_id, intent, lane_seq, sent_at)
+
+
 def unpack_intents(packed: bytes, markets: tuple[Market, ...]) -> list[Unpacked]:
     """Each row of `packed` (PACKED_INTENT): an intent as (time, Intent), built unchecked
     (the packer packed valid intents) on `markets`; the packer's own rows as their
