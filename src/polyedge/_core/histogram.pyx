@@ -11,12 +11,23 @@ from polyedge._core.histogram_py import LatencySummary, rank, summary
 from polyedge.errors import InvalidValue
 
 
+cdef inline int _bit_length(int64_t value) noexcept:
+    """The bits of a non-negative value, by halving the range: six steps whatever the value
+    (portable, unlike clz), where shifting one bit at a time took twenty for a latency."""
+    cdef int bits = 0
+    cdef int half = 32
+    while half:
+        if value >> half:
+            value >>= half
+            bits += half
+        half >>= 1
+    return bits + <int>value
+
+
 cdef inline Py_ssize_t _index(int64_t value) noexcept:
     """The bucket of a non-negative sample."""
-    cdef int shift = 0
-    while (value >> shift) >= EXACT:  # a few steps for any latency (portable, unlike clz)
-        shift += 1
-    if not shift:
+    cdef int shift = _bit_length(value) - KEPT
+    if shift <= 0:
         return value
     return EXACT + (shift - 1) * PER_LENGTH + ((value >> shift) - PER_LENGTH)
 
