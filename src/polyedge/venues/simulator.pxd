@@ -32,10 +32,11 @@ cdef class _Working:
     cdef public object rest
     cdef public int64_t last  # ns: C, so that _after() adds and compares in C
     cdef public _Market market
+    cdef public bint arrived
 
 
 @cython.locals(working=_Working)
-cdef _Working _working(CoreOrder order, object rest, int64_t last, _Market market)
+cdef _Working _working(CoreOrder order, int64_t arrival, _Market market)
 
 
 cdef class VenueSimulator:
@@ -45,13 +46,17 @@ cdef class VenueSimulator:
     cdef CoreTracker _tracker
     cdef Draws _ack, _fill, _cancel, _chance
     cdef readonly dict _markets  # read by tests: a market's liquidity
-    cdef dict _open, _in_transit
+    cdef dict _open
     cdef set _lost
     cdef object _faults
     cdef public object faults
     cdef object _trade_ids, _refill, _capacity, _tokens, _refilled_at
 
+    @cython.locals(working=_Working)
     cpdef submit(self, CoreOrder order)
+    @cython.locals(working=_Working)
+    cpdef _behind(self, CoreOrder order, when)
+    cpdef _refuse(self, now, CoreOrder order, str code)
     cpdef _answer(self, now, CoreOrder order, event, str reason=*)
     cpdef _send(self, when, CoreOrder order, event, reason=*, price=*, size=*, fee=*, trade_id=*)
     cpdef _connected(self, when)
@@ -60,10 +65,10 @@ cdef class VenueSimulator:
     @cython.locals(venue_market=_Market)
     cpdef _fill_message(self, _Working working, price, size, side)
     @cython.locals(
-        intent=CoreIntent, venue_market=_Market, liquidity=MarketLiquidity, working=_Working,
+        order=CoreOrder, intent=CoreIntent, venue_market=_Market, liquidity=MarketLiquidity,
         taken=list, buying=bint, crosses=bint, fok=bint, stopped=bint,
     )
-    cpdef _arrive(self, CoreOrder order)
+    cpdef _arrive(self, _Working working)
     cpdef _broken_rule(self, CoreIntent intent, _Market venue_market, now)
     @cython.locals(working=_Working)
     cpdef _maker_fill(self, order_id, price, size)
