@@ -100,6 +100,20 @@ def test_wait_policy_hands_back_the_full_lane() -> None:
     assert p.metrics.rejects == {}
 
 
+def test_route_all_drains_a_full_waiting_lane_and_routes_everything() -> None:
+    p = pipeline(queue_capacity=2, backpressure="wait")
+    batch = [(n, intent(p, n, Venue.POLYMARKET)) for n in range(1, 6)]
+    p.router.route_all(batch)  # twice the lane full on the way: its executor drains it
+    assert set(p.tracker.in_flight) == {1, 2, 3, 4, 5} and p.metrics.rejects == {}
+    assert [o.order_id for o in p.lanes[Venue.POLYMARKET].queue.pop_many()] == [5]
+    p.scheduler.run_until(4)  # type: ignore[attr-defined]  # the drained ones were sent
+    assert [p.tracker.in_flight[n].state for n in (1, 4, 5)] == [
+        OrderState.SUBMITTED,
+        OrderState.SUBMITTED,
+        OrderState.PENDING,
+    ]
+
+
 def test_cancel_of_a_queued_order_cancels_it_locally() -> None:
     p = pipeline()
     p.router.route(intent(p, 1, Venue.KALSHI), time=10)

@@ -266,17 +266,14 @@ class DryTestingEngine:
     ) -> None:
         scheduler = pipeline.scheduler
         assert isinstance(scheduler, VirtualScheduler)
-        executors = {executor.lane.venue: executor for executor in pipeline.executors}
-        route = pipeline.router.route
+        route_all = pipeline.router.route_all
         # Closed as soon as the run is done with it: a worker making intents stops at once.
         batches = contextlib.aclosing(self._batches(pipeline, self.config.batch_size))
         async with batches as source:
             async for batch in source:
                 if self._stopping:
                     break
-                for time, item in batch:
-                    while (full := route(item, time)) is not None:
-                        executors[full.venue].drain()  # "wait": the executor takes what is queued
+                route_all(batch)
                 for executor in pipeline.executors:
                     executor.drain()
                 await pipeline.advance(batch[-1][0])

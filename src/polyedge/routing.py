@@ -102,6 +102,13 @@ class OrderRouter:
         self._scheduler.schedule(time, self.start_group, (item,))
         return None
 
+    def route_all(self, batch: list[tuple[int, Intent | Cancel | ArbitrageGroup]]) -> None:
+        """Route every (time, item) of `batch` in turn (virtual time): a lane full under the
+        "wait" policy has its executor take what is queued, then the item goes again."""
+        for time, item in batch:
+            while (full := self.route(item, time)) is not None:
+                self._venues[full.venue].drain()
+
     def routed(self) -> dict[str, int]:
         """Intents routed so far by kind, a group counting one per leg (kinds not seen left
         out)."""
