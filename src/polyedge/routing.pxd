@@ -7,7 +7,7 @@ from polyedge._core.metrics cimport RunMetrics as CoreMetrics
 from polyedge._core.orders cimport Intent as CoreIntent, routed_order
 from polyedge._core.timeline cimport Timeline
 from polyedge._core.tracker cimport OrderTracker as CoreTracker
-from polyedge.lanes cimport Lane, VenueExecutor
+from polyedge.lanes cimport Lane
 
 
 @cython.final
@@ -24,5 +24,5 @@ cdef class OrderRouter:
     cpdef route(self, item, time)
     @cython.locals(lane=Lane)
     cpdef send(self, CoreIntent intent, time)
-    @cython.locals(full=Lane, executor=VenueExecutor)
+    @cython.locals(full=Lane)
     cpdef route_all(self, list batch)
