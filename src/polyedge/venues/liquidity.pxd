@@ -3,6 +3,8 @@
 
 cimport cython
 
+from libc.stdint cimport int64_t
+
 from polyedge._core.book cimport OrderBook as CoreOrderBook
 from polyedge._core.orders cimport Intent as CoreIntent, Order as CoreOrder
 from polyedge._core.timeline cimport Timeline
@@ -10,12 +12,16 @@ from polyedge.randomness cimport Draws
 
 
 cpdef tuple _yes_terms(CoreIntent intent)
+@cython.locals(scale=int64_t, bid=int64_t, ask=int64_t)
+cdef (int64_t, int64_t) _book_quote(CoreOrderBook book, int64_t unit, outcome)
 
 
 cdef class MarketLiquidity:
     cdef public object tick
 
-    cpdef quote(self, now, outcome)
+    # A C pair, which the simulator compares with the order's price in C: boxed, the two
+    # ints were made and freed for every order.
+    cpdef (int64_t, int64_t) quote(self, now, outcome)
     cpdef take(self, CoreOrder order, size, now, all_or_none)
     cpdef self_trades(self, CoreOrder order, now)
     cpdef rest(self, CoreOrder order, size, now)

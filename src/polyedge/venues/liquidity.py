@@ -132,6 +132,16 @@ def _yes_terms(intent: Intent) -> tuple[bool, int]:
     return intent.side is _SELL, SCALE - intent.price
 
 
+def _book_quote(book: OrderBook, unit: int, outcome: Outcome) -> tuple[int, int]:
+    """The best bid and ask of `outcome` in `book` (of YES, in levels of `unit`), in units.
+    Compiled, in C ints (liquidity.pxd): boxed, each quote made and freed four ints."""
+    scale = SCALE
+    bid, ask = book.best_bid() * unit, book.best_ask() * unit
+    if outcome is _NO:
+        return scale - ask, scale - bid
+    return bid, ask
+
+
 def _on_tick(bid: int, ask: int, tick: int) -> tuple[int, int]:
     """A YES quote snapped onto `tick` (the market's tick may have changed since the price
     path was quoted): bid down, ask up, at least a tick apart, within [tick, 1 - tick]."""
@@ -179,11 +189,7 @@ class BookLiquidity(MarketLiquidity):
 
     def quote(self, now: int, outcome: Outcome) -> tuple[int, int]:
         self._catch_up(now)
-        unit, book = self._unit, self.book
-        bid, ask = book.best_bid() * unit, book.best_ask() * unit
-        if outcome is _NO:
-            return SCALE - ask, SCALE - bid
-        return bid, ask
+        return _book_quote(self.book, self._unit, outcome)
 
     def take(self, order: Order, size: int, now: int, all_or_none: bool) -> Taken:
         self._catch_up(now)

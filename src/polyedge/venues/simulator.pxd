@@ -67,6 +67,7 @@ cdef class VenueSimulator:
     @cython.locals(
         order=CoreOrder, intent=CoreIntent, venue_market=_Market, liquidity=MarketLiquidity,
         taken=list, buying=bint, crosses=bint, fok=bint, stopped=bint,
+        price=int64_t, bid=int64_t, ask=int64_t,
     )
     cpdef _arrive(self, _Working working)
     cpdef _broken_rule(self, CoreIntent intent, _Market venue_market, now)

@@ -235,8 +235,9 @@ class VenueSimulator:
             return
         liquidity = venue_market.liquidity
         bid, ask = liquidity.quote(now, intent.outcome)
+        price = intent.price  # compiled, the three are C ints (simulator.pxd)
         buying = intent.side is _BUY
-        crosses = intent.price >= ask if buying else intent.price <= bid
+        crosses = price >= ask if buying else price <= bid
         if crosses and intent.post_only:
             self._refuse(now, order, self._codes[Rule.POST_ONLY_CROSS])
             return
