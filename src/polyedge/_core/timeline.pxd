@@ -8,7 +8,7 @@ cdef struct Due:
 
 cdef class Timeline:
     cdef int64_t _now  # read as `now`: a property, which the real-time scheduler overrides
-    cdef object _clock  # `_now` as a Python int, boxed once each time the time moves
+    cdef object _clock  # `_now` as a Python int once asked for (None since the time moved)
     cdef public bint paused
     cdef Due *_heap  # a binary min-heap on (when, order)
     cdef Py_ssize_t _size
@@ -23,18 +23,19 @@ cdef class Timeline:
     cdef list _args  # slot -> the action's arguments, or None
 
     cpdef object clock(self)
+    cdef int64_t now_ns(self) noexcept
     cpdef schedule(self, when, action, tuple args, bint background=*)
     cdef int _push(self, int64_t when, object action, tuple args, bint background) except -1
     cdef Py_ssize_t _take_slot(self) noexcept
     cdef int _release_slot(self, Py_ssize_t slot) except -1
-    cdef int _moved(self, int64_t now) except -1
     cdef Due _pop(self) noexcept
 
 
-cdef inline object now_of(object scheduler):
-    """`scheduler.now`, from the C field when it is exactly a Timeline (virtual time),
-    without the property lookup; a subclass (real time keeps the loop's clock) or any
-    other clock (the tracker accepts one with just `now`) is asked for its `now`."""
+cdef inline int64_t now_of(object scheduler) except? -1:
+    """`scheduler.now` as a C int, from the C field when it is exactly a Timeline (virtual
+    time): no property lookup, and no Python int made; a subclass (real time keeps the
+    loop's clock) or any other clock (the tracker accepts one with just `now`) is asked
+    for its `now`."""
     if type(scheduler) is Timeline:
-        return (<Timeline>scheduler).clock()
+        return (<Timeline>scheduler).now_ns()
     return scheduler.now

@@ -108,17 +108,25 @@ cdef class Timeline:
         """`now`, as a C call from the compiled order path, where reading the property is a
         Python attribute lookup (measured: 200 instructions a read, 5 reads an intent).
         The real-time scheduler overrides it with the loop's clock. A Python int: typed as
-        a C one, the callers' locals were inferred C and boxed again at every use; kept
-        boxed, it is not boxed again at every read either (six reads an event)."""
+        a C one, the callers' locals were inferred C and boxed again at every use. Boxed
+        at the first read after the time moves and kept: not boxed again at every read
+        (six reads an event), nor for actions that read the time only as a C int."""
+        cdef object boxed
+        cdef int64_t now
         with cython.critical_section(self):
-            return self._clock
+            boxed = self._clock
+            now = self._now
+        if boxed is None:
+            boxed = now  # allocated outside the critical section
+            with cython.critical_section(self):
+                if self._now == now:
+                    self._clock = boxed
+        return boxed
 
-    cdef int _moved(self, int64_t now) except -1:
-        """The time is `now` (from a C caller that has already set `_now`)."""
-        boxed = now  # allocated outside the critical section
+    cdef int64_t now_ns(self) noexcept:
+        """`now` as a C int (now_of() reads it): the tracker's, which makes no Python int."""
         with cython.critical_section(self):
-            self._clock = boxed
-        return 0
+            return self._now
 
     def at(self, when, action, *args):
         """Run `action(*args)` at `when` ns (at the current time, if that is past)."""
@@ -222,7 +230,6 @@ cdef class Timeline:
         cdef tuple args
         cdef PyObject *stack[CALL_STACK]
         cdef Py_ssize_t i, count
-        cdef bint moved
         while True:
             with cython.critical_section(self):
                 if not self._size or (
@@ -230,10 +237,9 @@ cdef class Timeline:
                 ):
                     break
                 due = self._pop()
-                moved = due.when != self._now
-                self._now = due.when
-            if moved:
-                self._moved(due.when)
+                if due.when != self._now:
+                    self._now = due.when
+                    self._clock = None  # boxed again when asked for
             action = self._actions[due.slot]
             args = self._args[due.slot]
             self._actions[due.slot] = None  # the lists hold nothing that has run
@@ -253,6 +259,7 @@ cdef class Timeline:
                 self.paused = False
                 return False
         if bounded and until > self._now:
-            self._now = until
-            self._moved(until)
+            with cython.critical_section(self):
+                self._now = until
+                self._clock = None
         return True

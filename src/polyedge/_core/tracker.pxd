@@ -4,13 +4,16 @@ from polyedge._core.eventlog cimport EventLog
 from polyedge._core.metrics cimport RunMetrics
 from polyedge._core.orders cimport Order
 
+cdef enum:
+    STATES = 8  # len(OrderState): checked when a tracker is made
+
 cdef class OrderTracker:
     cdef EventLog _log
     cdef RunMetrics _metrics
     cdef object _scheduler
     cdef dict _reasons
     cdef list _histograms  # venue index x latency kind -> its histogram, once used
-    cdef list _ended
+    cdef int64_t _ended[STATES]  # orders ended, by final state
     cdef public object groups
     cdef readonly dict in_flight
 

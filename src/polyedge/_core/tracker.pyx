@@ -59,9 +59,10 @@ cdef class OrderTracker:
         self._scheduler = scheduler
         self._reasons = reasons  # reject code -> its number in the log (0: no reason)
         self.in_flight = {}
-        # Orders ended, by their final state's value: an int in a list slot at a C index,
-        # where a dict's += by state name cost 410 instructions an order (measured).
-        self._ended = [0] * len(OrderState)
+        # Orders ended, by their final state's value, counted in C: a dict's += by state
+        # name cost 410 instructions an order, a list's still made and freed an int.
+        if len(OrderState) != STATES:
+            raise RuntimeError(f"tracker.pxd counts {STATES} states, there are {len(OrderState)}")
         self._histograms = [None] * (len(VENUE_INDEX) * len(_LATENCY_KINDS))
         self.groups = NoGroups()  # the coordinator, wired in by the engine
 
@@ -88,7 +89,7 @@ cdef class OrderTracker:
     ) except -1:
         """Apply `event` (for fills: FILL, with the size filled and the venue's trade id)
         to `order` now; False, with the refusal recorded, when the move is illegal."""
-        now = now_of(self._scheduler)  # measured: 120 instructions an event saved
+        cdef int64_t now = now_of(self._scheduler)  # a C int: no Python int made an event
         before = order.state
         cdef bint first_fill = order.filled == 0
         cdef Intent intent = order.intent
@@ -144,7 +145,7 @@ cdef class OrderTracker:
                 self.groups.order_ended(order)
         if terminal:
             del self.in_flight[order.order_id]
-            self._ended[<Py_ssize_t>order.state] += 1
+            self._ended[<Py_ssize_t>order.state] += 1  # a state's value: below STATES
         self._log.append(
             order.order_id,
             order.lane_seq,
@@ -212,7 +213,7 @@ cdef class OrderTracker:
 
     def ended(self):
         """Orders ended so far, by final state name."""
-        return by_name(self._ended)
+        return by_name([self._ended[state] for state in range(STATES)])
 
     def unfinished(self):
         """States of the orders still in flight, by name."""
