@@ -246,6 +246,16 @@ def test_packed_intents_unpack_as_given_on_the_markets_named(orders_core: Module
     assert orders_core.unpack_intents(b"", markets) == []
 
 
+def test_a_batch_of_many_prices_and_sizes_unpacks_each_exactly(orders_core: ModuleType) -> None:
+    # More values than the compiled unpacker's table shares ints for, repeating: values
+    # that land on one slot, and values seen again after another took their slot.
+    markets = (market(orders_core.Market),)
+    values = [(SCALE - 1 - 7_919 * k % SCALE, (k * k % 4_099 + 1) * CENT) for k in range(3_000)]
+    rows = [dict(intent_id=i, price=p, size=s) for i, (p, s) in enumerate(values * 2)]
+    unpacked = orders_core.unpack_intents(packed(*rows), markets)
+    assert [(intent.price, intent.size) for _, intent in unpacked] == values * 2
+
+
 @pytest.mark.parametrize(
     ("row", "error", "message"),
     [
