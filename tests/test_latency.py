@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from polyedge.randomness import BLOCK
+from polyedge.randomness import BLOCK, Draws, IntDraws
 from polyedge.venues.latency import (
     ConstantLatency,
     EmpiricalLatency,
@@ -239,6 +239,19 @@ def test_stream_is_blocks_of_sample_ns(latency: Latency) -> None:
     rng = np.random.default_rng(SEED)
     blocks = [latency.sample_ns(rng, BLOCK) for _ in range(3)]
     assert values == np.concatenate(blocks)[:count].tolist()
+
+
+def test_int_draws_hand_out_ints_as_draws_would() -> None:
+    def draws(seed: int) -> Any:
+        rng = np.random.default_rng(seed)
+        return lambda n: rng.integers(-(2**62), 2**62, n)
+
+    count = 2 * BLOCK + 10
+    ints, values = IntDraws(draws(SEED)), Draws(draws(SEED))
+    got = [ints.next() for _ in range(count)]
+    assert all(type(value) is int for value in got)
+    assert got == [values.next() for _ in range(count)]
+    assert len(set(got)) == count  # blocks follow one another, none repeated
 
 
 def test_stream_sequence_ignores_interleaving() -> None:

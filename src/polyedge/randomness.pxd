@@ -2,6 +2,7 @@
 # and C calls to the methods declared cpdef. The .py stays the pure-Python twin.
 
 cimport cython
+from libc.stdint cimport int64_t
 
 
 @cython.final
@@ -11,3 +12,12 @@ cdef class Draws:
     cdef Py_ssize_t _next
 
     cpdef next(self)
+
+
+@cython.final
+cdef class IntDraws:
+    cdef object _draw
+    cdef const int64_t[::1] _values
+    cdef Py_ssize_t _next
+
+    cpdef int64_t next(self) except? -1

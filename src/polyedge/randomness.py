@@ -45,3 +45,29 @@ class Draws:
         value = self._values[self._next]
         self._next += 1
         return value
+
+
+class IntDraws:
+    """Values of `draw(n)`, an int64 array, handed out one at a time as ints, in the
+    order Draws would hand them out.
+
+    For the streams read as C integers (latencies, price steps): compiled
+    (randomness.pxd), the block stays the array and next() reads it as a C int, where
+    Draws made a Python int of every value and the caller converted it back (measured:
+    an allocation and its free a value).
+    """
+
+    __slots__ = ("_draw", "_next", "_values")
+
+    def __init__(self, draw: Callable[[int], np.ndarray[Any, np.dtype[np.int64]]]) -> None:
+        self._draw = draw
+        self._values = np.empty(0, np.int64)
+        self._next = 0
+
+    def next(self) -> int:
+        if self._next == len(self._values):
+            self._values = self._draw(BLOCK)
+            self._next = 0
+        value = self._values[self._next]
+        self._next += 1
+        return int(value)  # compiled, already a C int

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 
-from polyedge.randomness import Draws
+from polyedge.randomness import IntDraws
 
 __all__ = [
     "ConstantLatency",
@@ -56,9 +56,9 @@ class _Distribution(BaseModel):
         ns = np.rint(self._draw_us(rng, n) * _NS_PER_US)
         return np.minimum(ns, _MAX_NS).astype(np.int64)
 
-    def stream(self, rng: np.random.Generator) -> Draws:
+    def stream(self, rng: np.random.Generator) -> IntDraws:
         """Single latencies (int ns) from blocks of sample_ns; `rng` must be the stream's own."""
-        return Draws(lambda n: self.sample_ns(rng, n))
+        return IntDraws(lambda n: self.sample_ns(rng, n))
 
 
 class ConstantLatency(_Distribution):

@@ -8,7 +8,7 @@ from libc.stdint cimport int64_t
 from polyedge._core.book cimport OrderBook as CoreOrderBook
 from polyedge._core.orders cimport Intent as CoreIntent, Order as CoreOrder
 from polyedge._core.timeline cimport Timeline
-from polyedge.randomness cimport Draws
+from polyedge.randomness cimport Draws, IntDraws
 
 
 cpdef tuple _yes_terms(CoreIntent intent)
@@ -33,7 +33,7 @@ cdef class BookLiquidity(MarketLiquidity):
     cdef object _unit, _path, _maker_fill, _ladder, _step_size, _depth
     cdef Timeline _scheduler
     cdef readonly CoreOrderBook book
-    cdef Draws _flow
+    cdef IntDraws _flow
     cdef object _synthetic_ids, _step, _step_ends
     cdef tuple _synthetic, _own_levels
     cdef dict _mine
@@ -49,4 +49,5 @@ cdef class BookLiquidity(MarketLiquidity):
 cdef class TouchLiquidity(MarketLiquidity):
     cdef object _walk, _step, _depth_steps, _responses, _maker_fill
     cdef Timeline _scheduler
-    cdef Draws _chance, _wait, _depth
+    cdef IntDraws _wait
+    cdef Draws _chance, _depth

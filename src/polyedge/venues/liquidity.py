@@ -27,7 +27,7 @@ import numpy as np
 from polyedge._core import OrderBook
 from polyedge.config import MarketConfig, ResponseModel
 from polyedge.fixedpoint import SCALE
-from polyedge.randomness import Draws, component_rng
+from polyedge.randomness import Draws, IntDraws, component_rng
 from polyedge.scheduler import Scheduler
 from polyedge.types import Intent, Market, Order, Outcome, Side
 from polyedge.venues.prices import STEP_NS, PriceWalk
@@ -174,7 +174,7 @@ class BookLiquidity(MarketLiquidity):
         self._depth = quoted_depth(config, market)
         flow_mean = config.book.flow_per_s * STEP_NS / _NS
         flow = component_rng(seed, "book", market.market_id, "flow")
-        self._flow = Draws(lambda n: flow.exponential(flow_mean, n).astype(np.int64))
+        self._flow = IntDraws(lambda n: flow.exponential(flow_mean, n).astype(np.int64))
         self._synthetic_ids = -1  # the other traders' orders have negative ids
         self._synthetic: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})
         # Our resting orders: id -> (a NO order?, a YES-terms bid?, its level); and by side
@@ -350,7 +350,7 @@ class TouchLiquidity(MarketLiquidity):
         self._chance = Draws(chance.random)
         wait_ns = responses.resting_fill_mean_s * _NS
         waits = rng("resting_waits")
-        self._wait = Draws(lambda n: waits.exponential(wait_ns, n).astype(np.int64))
+        self._wait = IntDraws(lambda n: waits.exponential(wait_ns, n).astype(np.int64))
         depth = rng("depth")
         self._depth = Draws(depth.standard_exponential)
 

@@ -4,7 +4,7 @@
 cimport cython
 from libc.stdint cimport int64_t
 
-from polyedge.randomness cimport Draws
+from polyedge.randomness cimport IntDraws
 
 
 @cython.final
@@ -12,7 +12,7 @@ cdef class PriceWalk:
     # Ticks and simulated ns: C integers, far inside 64 bits.
     cdef readonly int64_t tick
     cdef int64_t _half_spread, _max, _step, _ticks
-    cdef Draws _steps
+    cdef IntDraws _steps
 
     @cython.locals(target=int64_t, ticks=int64_t, top=int64_t)
     cpdef int64_t fair(self, int64_t time_ns) except? -1

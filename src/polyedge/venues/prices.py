@@ -14,7 +14,7 @@ import numpy as np
 
 from polyedge.config import MarketConfig
 from polyedge.fixedpoint import SCALE
-from polyedge.randomness import Draws, component_rng
+from polyedge.randomness import IntDraws, component_rng
 from polyedge.types import Market, Outcome
 
 # Members read on every order, bound once: on Python 3.11 reading a member off its
@@ -36,7 +36,7 @@ class PriceWalk:
         # scale, not money: the steps themselves are whole ticks).
         sigma = config.volatility / self.tick * math.sqrt(STEP_NS / 1e9)
         rng = component_rng(seed, "price", market.market_id)
-        self._steps = Draws(lambda n: np.rint(rng.normal(0.0, sigma, n)).astype(np.int64))
+        self._steps = IntDraws(lambda n: np.rint(rng.normal(0.0, sigma, n)).astype(np.int64))
         self._step = 0
 
     def fair(self, time_ns: int) -> int:

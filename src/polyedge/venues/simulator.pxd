@@ -11,7 +11,7 @@ from polyedge._core.orders cimport (
 )
 from polyedge._core.timeline cimport Timeline
 from polyedge._core.tracker cimport OrderTracker as CoreTracker
-from polyedge.randomness cimport Draws
+from polyedge.randomness cimport Draws, IntDraws
 from polyedge.venues.liquidity cimport MarketLiquidity
 
 
@@ -44,7 +44,8 @@ cdef class VenueSimulator:
     cdef object _reject_rate, _deliver, _arrival, _resolve
     cdef Timeline _scheduler
     cdef CoreTracker _tracker
-    cdef Draws _ack, _fill, _cancel, _chance
+    cdef IntDraws _ack, _fill, _cancel
+    cdef Draws _chance
     cdef readonly dict _markets  # read by tests: a market's liquidity
     cdef dict _open
     cdef set _lost
@@ -52,14 +53,18 @@ cdef class VenueSimulator:
     cdef public object faults
     cdef object _trade_ids, _refill, _capacity, _tokens, _refilled_at
 
-    @cython.locals(working=_Working)
+    @cython.locals(working=_Working, arrival=int64_t)
     cpdef submit(self, CoreOrder order)
     @cython.locals(working=_Working)
     cpdef _behind(self, CoreOrder order, when)
     cpdef _refuse(self, now, CoreOrder order, str code)
     cpdef _answer(self, now, CoreOrder order, event, str reason=*)
-    cpdef _send(self, when, CoreOrder order, event, reason=*, price=*, size=*, fee=*, trade_id=*)
-    cpdef _connected(self, when)
+    # Times in C: latencies come as C ints (IntDraws), and a time is made a Python int
+    # once, for the scheduler.
+    cpdef _send(
+        self, int64_t when, CoreOrder order, event, reason=*, price=*, size=*, fee=*, trade_id=*
+    )
+    cpdef int64_t _connected(self, int64_t when) except? -1
     @cython.locals(when=int64_t)
     cpdef int64_t _after(self, _Working working, int64_t latency) except? -1
     @cython.locals(venue_market=_Market)

@@ -189,7 +189,8 @@ class VenueSimulator:
     # --- requests from the engine --------------------------------------------------------
 
     def submit(self, order: Order) -> None:
-        arrival = self._connected(self._scheduler.clock() + self._ack.next())
+        arrival = self._scheduler.clock()  # compiled, C ints (simulator.pxd)
+        arrival = self._connected(arrival + self._ack.next())
         working = _working(order, arrival, self._markets[order.intent.market.market_id])
         self._open[order.order_id] = working
         self._scheduler.schedule(arrival, self._arrival, (working,))
