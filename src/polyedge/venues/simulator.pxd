@@ -75,6 +75,9 @@ cdef class VenueSimulator:
         price=int64_t, bid=int64_t, ask=int64_t,
     )
     cpdef _arrive(self, _Working working)
+    @cython.locals(
+        scale=int64_t, price=int64_t, size=int64_t, tick=int64_t, min_size=int64_t, step=int64_t
+    )
     cpdef _broken_rule(self, CoreIntent intent, _Market venue_market, now)
     @cython.locals(working=_Working)
     cpdef _maker_fill(self, order_id, price, size)
