@@ -2,6 +2,7 @@
 # and C calls to the methods declared cpdef. The .py stays the pure-Python twin.
 
 cimport cython
+from libc.stdint cimport int64_t
 
 from polyedge._core.metrics cimport RunMetrics as CoreMetrics
 from polyedge._core.orders cimport Intent as CoreIntent, routed_order
@@ -13,7 +14,8 @@ from polyedge.lanes cimport Lane
 @cython.final
 cdef class OrderRouter:
     cdef dict _venues
-    cdef list _lanes, _routed
+    cdef list _lanes
+    cdef int64_t[::1] _routed  # by index in KINDS
     cdef object _deliver
     cdef CoreMetrics _metrics
     cdef CoreTracker _tracker
