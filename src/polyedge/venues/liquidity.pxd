@@ -11,7 +11,8 @@ from polyedge._core.timeline cimport Timeline
 from polyedge.randomness cimport Draws, IntDraws
 
 
-cpdef tuple _yes_terms(CoreIntent intent)
+@cython.locals(scale=int64_t, price=int64_t)
+cdef (bint, int64_t) _yes_level(CoreIntent intent, int64_t unit)
 @cython.locals(scale=int64_t, bid=int64_t, ask=int64_t)
 cdef (int64_t, int64_t) _book_quote(CoreOrderBook book, int64_t unit, outcome)
 

@@ -125,11 +125,14 @@ class MarketLiquidity:
         raise NotImplementedError
 
 
-def _yes_terms(intent: Intent) -> tuple[bool, int]:
-    """(buys YES?, limit price of YES) of `intent`: BUY NO at q is SELL YES at 1 - q."""
+def _yes_level(intent: Intent, unit: int) -> tuple[bool, int]:
+    """(buys YES?, the book level of its YES limit) of `intent`, in a book of levels of
+    `unit`: BUY NO at q is SELL YES at 1 - q. Compiled, a C pair worked out in C ints
+    (liquidity.pxd), where a tuple and the price of a NO were made and freed."""
+    scale, price = SCALE, intent.price
     if intent.outcome is _YES:
-        return intent.side is _BUY, intent.price
-    return intent.side is _SELL, SCALE - intent.price
+        return intent.side is _BUY, price // unit
+    return intent.side is _SELL, (scale - price) // unit
 
 
 def _book_quote(book: OrderBook, unit: int, outcome: Outcome) -> tuple[int, int]:
@@ -194,8 +197,7 @@ class BookLiquidity(MarketLiquidity):
     def take(self, order: Order, size: int, now: int, all_or_none: bool) -> Taken:
         self._catch_up(now)
         intent = order.intent
-        buy, price = _yes_terms(intent)
-        limit = price // self._unit
+        buy, limit = _yes_level(intent, self._unit)
         if all_or_none and self.book.available(buy, limit, size) < size:
             return []
         fills: list[tuple[int, int, int]] = []
@@ -211,8 +213,7 @@ class BookLiquidity(MarketLiquidity):
 
     def self_trades(self, order: Order, now: int) -> tuple[int, list[int]]:
         self._catch_up(now)
-        buy, price = _yes_terms(order.intent)
-        limit = price // self._unit
+        buy, limit = _yes_level(order.intent, self._unit)
         book = self.book
         levels = self._own_levels[1 if buy else 0]  # a buyer meets our asks, a seller our bids
         crossed = sorted(  # from a list: a generator can't be in cpdef (liquidity.pxd)
@@ -227,8 +228,7 @@ class BookLiquidity(MarketLiquidity):
         return room + book.queue_ahead(ours[0]), ours
 
     def rest(self, order: Order, size: int, now: int) -> None:
-        buy, price = _yes_terms(order.intent)
-        level = price // self._unit
+        buy, level = _yes_level(order.intent, self._unit)
         self.book.add(order.order_id, buy, level, size)
         self._mine[order.order_id] = (order.intent.outcome is _NO, buy, level)
         self._own_levels[0 if buy else 1].setdefault(level, {})[order.order_id] = None
