@@ -241,16 +241,22 @@ def test_stream_is_blocks_of_sample_ns(latency: Latency) -> None:
     assert values == np.concatenate(blocks)[:count].tolist()
 
 
-def test_int_draws_hand_out_ints_as_draws_would() -> None:
-    def draws(seed: int) -> Any:
-        rng = np.random.default_rng(seed)
-        return lambda n: rng.integers(-(2**62), 2**62, n)
-
+@pytest.mark.parametrize(
+    ("stream", "kind", "draw"),
+    [
+        (IntDraws, int, lambda rng, n: rng.integers(-(2**62), 2**62, n)),
+        (Draws, float, lambda rng, n: rng.random(n)),
+    ],
+)
+def test_draws_hand_out_their_blocks_in_order(stream: Any, kind: type, draw: Any) -> None:
+    rng = np.random.default_rng(SEED)
+    draws = stream(lambda n: draw(rng, n))
     count = 2 * BLOCK + 10
-    ints, values = IntDraws(draws(SEED)), Draws(draws(SEED))
-    got = [ints.next() for _ in range(count)]
-    assert all(type(value) is int for value in got)
-    assert got == [values.next() for _ in range(count)]
+    got = [draws.next() for _ in range(count)]
+    assert all(type(value) is kind for value in got)
+    again = np.random.default_rng(SEED)
+    blocks = np.concatenate([draw(again, BLOCK) for _ in range(3)])
+    assert got == blocks[:count].tolist()
     assert len(set(got)) == count  # blocks follow one another, none repeated
 
 

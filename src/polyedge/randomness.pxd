@@ -8,10 +8,10 @@ from libc.stdint cimport int64_t
 @cython.final
 cdef class Draws:
     cdef object _draw
-    cdef list _values
+    cdef const double[::1] _values
     cdef Py_ssize_t _next
 
-    cpdef next(self)
+    cpdef double next(self) except? -1.0
 
 
 @cython.final

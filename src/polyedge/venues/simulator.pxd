@@ -41,7 +41,8 @@ cdef _Working _working(CoreOrder order, int64_t arrival, _Market market)
 
 cdef class VenueSimulator:
     cdef object _codes, _min_marketable_buy, _random_codes, _self_trade, _responses
-    cdef object _reject_rate, _deliver, _arrival, _resolve
+    cdef double _reject_rate  # C: compared with a C double draw
+    cdef object _deliver, _arrival, _resolve
     cdef Timeline _scheduler
     cdef CoreTracker _tracker
     cdef IntDraws _ack, _fill, _cancel
