@@ -193,14 +193,32 @@ def test_a_group_completes_at_its_last_fill_without_pausing_the_scheduler() -> N
     async def run() -> None:
         p.router.route(legs(p), 0)
         assert p.scheduler.run_until(None)  # never paused: nothing waited for the tasks
-        # Counted at the instant its last leg filled, before its task first ran.
-        assert p.coordinator.metrics.completed == 1 and not p.coordinator.settled
+        # Settled at the instant its last leg filled, before the legs' tasks first ran.
+        (record,) = p.coordinator.settled
+        assert record.state is GroupState.COMPLETED and p.coordinator.metrics.completed == 1
         assert p.coordinator.metrics.exposure == 0
+        assert not any(leg.done() for leg in record.legs)
         await p.coordinator.finish()
+        assert all(leg.done() and not leg.cancelled() for leg in record.legs)
 
     asyncio.run(run())
-    (record,) = p.coordinator.settled
-    assert record.state is GroupState.COMPLETED and not record.legs  # no task was needed
+
+
+def test_a_failed_leg_cancels_its_siblings_tasks_and_a_flat_group_needs_no_pause() -> None:
+    p = world(ks={"responses": ResponseModel(reject_rate=1.0)})
+
+    async def run() -> None:
+        p.router.route(legs(p, tif="GTC", yes="0.30"), 0)  # the YES leg rests unfilled
+        await asyncio.sleep(0)  # the legs' tasks start, and wait for their orders
+        assert p.scheduler.run_until(None)  # never paused: nothing filled, nothing to unwind
+        (record,) = p.coordinator.settled
+        assert record.state is GroupState.FAILED and record.reason == "rejected"
+        yes, no = record.orders
+        assert no.state is OrderState.REJECTED and yes.state is OrderState.CANCELLED
+        await p.coordinator.finish()
+        assert len(record.legs) == 2 and all(leg.cancelled() for leg in record.legs)
+
+    asyncio.run(run())
 
 
 def test_leg_a_rejected_unwinds_the_filled_sibling() -> None:

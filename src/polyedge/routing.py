@@ -19,7 +19,7 @@ from polyedge._core.definitions import DUPLICATE_INTENT, LANE_FULL, NOT_WORKING
 from polyedge.lanes import Lane, VenueExecutor
 from polyedge.metrics import RunMetrics
 from polyedge.scheduler import Scheduler
-from polyedge.state import OrderTracker, is_working
+from polyedge.state import WORKING, OrderTracker
 from polyedge.types import (
     ArbitrageGroup,
     Cancel,
@@ -35,6 +35,7 @@ from polyedge.types import (
 # Enum class costs ten times a global (EnumType.__getattr__ slows every class read).
 _CANCEL_REQUEST = OrderEvent.CANCEL_REQUEST
 _PENDING = OrderState.PENDING
+_CANCELLABLE = (_PENDING, *WORKING)  # one tuple test, where is_working() is a Python call
 
 # What the router counts, by kind: each time in force, then cancels and arbitrage legs.
 KINDS = (*(tif.value.lower() for tif in TimeInForce), "cancel", "arbitrage")
@@ -143,7 +144,7 @@ class OrderRouter:
 
     def cancel_order(self, order: Order) -> bool:
         """Ask for `order`'s cancellation now; False when there is nothing to cancel."""
-        if not (is_working(order) or order.state is _PENDING):
+        if order.state not in _CANCELLABLE:
             return False
         sent = order.state is not _PENDING  # a queued order is cancelled locally
         order.cancel_sent_at = self._scheduler.clock()

@@ -8,7 +8,7 @@ from polyedge._core.tracker_py import REFUSED, GroupWatcher
 from polyedge.events import OrderRow
 from polyedge.types import Order, OrderState
 
-__all__ = ["REFUSED", "GroupWatcher", "OrderTracker", "is_working", "order_row"]
+__all__ = ["REFUSED", "WORKING", "GroupWatcher", "OrderTracker", "is_working", "order_row"]
 
 
 def order_row(order: Order) -> OrderRow:
@@ -30,6 +30,9 @@ def order_row(order: Order) -> OrderRow:
     )
 
 
+WORKING = (OrderState.SUBMITTED, OrderState.PARTIAL_FILL)  # the states is_working() accepts
+
+
 def is_working(order: Order) -> bool:
     """At the venue and cancellable: acknowledged or not, possibly partly filled."""
-    return order.state in (OrderState.SUBMITTED, OrderState.PARTIAL_FILL)
+    return order.state in WORKING

@@ -79,7 +79,9 @@ cdef class RingQueue:
     def pop_many(self, max_items=None):
         """Up to `max_items` items (all when None) in FIFO order; [] when empty."""
         cdef int64_t head = self._head
-        cdef Py_ssize_t count = checked_max_items(max_items, pe_load_acquire(&self._tail) - head)
+        cdef Py_ssize_t count = pe_load_acquire(&self._tail) - head
+        if max_items is not None:  # the common call takes all, with no Python call to check
+            count = checked_max_items(max_items, count)
         cdef list items = [None] * count
         cdef Py_ssize_t offset, index
         for offset in range(count):
