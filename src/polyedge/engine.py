@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import sys
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from polyedge import _core
 from polyedge._core.definitions import LOCAL_REASONS
+from polyedge.collector import fewer_collections
 from polyedge.config import ConfigError, TestConfig
 from polyedge.coordinator import Coordinator
 from polyedge.events import EventLog, run_uuid
@@ -227,7 +227,7 @@ class DryTestingEngine:
         self._stopping = True
 
     async def run(self, progress: Progress | None = None) -> RunResult:
-        with _fewer_collections():
+        with fewer_collections():
             return await self._run(progress)
 
     async def _run(self, progress: Progress | None) -> RunResult:
@@ -337,23 +337,6 @@ def _peak_rss_mb() -> float:
         return 0.0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
-
-
-@contextlib.contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often while the engine runs.
-
-    A run keeps hundreds of thousands of small tuples alive (the scheduler's heap, the
-    store's buffer); at the default thresholds the collector scans them again and again
-    (measured: 13% of a run without a store, more with one). The engine makes no cycles
-    of its own, so collecting less often frees the same memory, later.
-    """
-    thresholds = gc.get_threshold()
-    gc.set_threshold(50_000, 20, 100)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
 
 
 async def _no_wait() -> None:

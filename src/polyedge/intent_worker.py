@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO
 
+from polyedge.collector import fewer_collections
 from polyedge.config import TestConfig
 from polyedge.errors import PolyedgeError
 from polyedge.intents import IntentGenerator, Timed, pack, unpack
@@ -179,10 +180,11 @@ def main() -> None:
     order = tuple(markets.values())
     out = sys.stdout.buffer
     try:
-        for batch in IntentGenerator(config, markets).batches():
-            packed = pack(batch, order)
-            out.write(len(packed).to_bytes(_HEADER, "little") + packed)
-            out.flush()
+        with fewer_collections():
+            for batch in IntentGenerator(config, markets).batches():
+                packed = pack(batch, order)
+                out.write(len(packed).to_bytes(_HEADER, "little") + packed)
+                out.flush()
         out.write(bytes(_HEADER))
         out.flush()
     except BrokenPipeError:  # the engine has taken all it wanted
