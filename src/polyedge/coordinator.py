@@ -75,6 +75,18 @@ class IllegalGroupTransition(PolyedgeError):
         super().__init__(f"group {group_id}: {state.name} does not accept {event.name}")
 
 
+# Members read for every group, bound once: on Python 3.11 reading a member off its Enum
+# class costs ten times a global (EnumType.__getattr__ slows every class read).
+_WORKING = GroupState.WORKING
+_ABORTING = GroupState.ABORTING
+_SUBMIT = GroupEvent.SUBMIT
+_COMPLETE = GroupEvent.COMPLETE
+_LEG_FAILED = GroupEvent.LEG_FAILED
+_FLAT = GroupEvent.FLAT
+_FILLED = OrderState.FILLED
+_BUY = Side.BUY
+_GTC = TimeInForce.GTC
+
 UNWIND_IDS = 1 << 62  # unwind orders' ids: far above any intent id
 _KEPT = 1_000  # settled groups kept for inspection (memory stays flat)
 _PRUNE_AT = 1_024  # tasks followed before the finished ones are first let go
@@ -136,6 +148,7 @@ class Coordinator:
         self._cancel = cancel
         self._quote = quote
         self._wake = wake  # an unwind task has something to react to
+        self._leg_timeout = int(config.leg_timeout_s * 1e9)  # ns
         self._records: dict[int, GroupRecord] = {}  # order id -> its group, while working
         self._wakes: dict[int, asyncio.Future[None]] = {}  # a leg's order id -> what it awaits
         self._ends: dict[int, asyncio.Future[OrderState]] = {}  # unwind order id -> its end
@@ -153,15 +166,15 @@ class Coordinator:
         """Send every leg's order now, each followed by a task of its own."""
         record = GroupRecord(group)
         self.metrics.attempted += 1
-        record.apply(GroupEvent.SUBMIT)
-        loop = asyncio.get_running_loop()
+        record.apply(_SUBMIT)
+        loop = asyncio.get_running_loop()  # once: on Python 3.11 each call asks getpid()
         for intent in group.legs:
             order = self._follow(record, intent)  # sent: it ends later, never at once
             # The leg's own future, set when its order fills (a failure cancels the task).
             wake = self._wakes[order.order_id] = loop.create_future()
-            record.legs.append(self._started(self._leg(order, wake)))
-            if intent.time_in_force is TimeInForce.GTC:
-                timeout_at = self._scheduler.now + int(self._config.leg_timeout_s * 1e9)
+            record.legs.append(self._started(loop, self._leg(order, wake)))
+            if intent.time_in_force is _GTC:
+                timeout_at = self._scheduler.clock() + self._leg_timeout
                 self._scheduler.at(timeout_at, self._time_out, record, order)
 
     def order_ended(self, order: Order) -> None:
@@ -173,17 +186,15 @@ class Coordinator:
         end = self._ends.pop(order.order_id, None)
         # Right now, before any task switch: a failed leg stops its siblings; the last leg
         # to fill completes the group.
-        if _is_leg(order) and order.state is not OrderState.FILLED:
+        if _is_leg(order) and order.state is not _FILLED:
             self._fail(record, _why(order))
-        elif record.state is GroupState.WORKING and all(
-            leg.state is OrderState.FILLED for leg in record.orders
-        ):
+        elif record.state is _WORKING and all(leg.state is _FILLED for leg in record.orders):
             self._complete(record)
         if wake is not None and not wake.done():  # done: cancelled, with its leg's task
             wake.set_result(None)
         if end is not None:
             end.set_result(order.state)
-        if record.state is GroupState.ABORTING and all(o.is_terminal for o in record.orders):
+        if record.state is _ABORTING and all(o.is_terminal for o in record.orders):
             if record.unwinding is None:
                 self._aborted(record)
             else:
@@ -191,7 +202,7 @@ class Coordinator:
 
     def _complete(self, record: GroupRecord) -> None:
         """Every leg filled: the group locked its edge in."""
-        record.apply(GroupEvent.COMPLETE)
+        record.apply(_COMPLETE)
         self.metrics.completed += 1
         payout = record.group.legs[0].size  # one YES and one NO always pay $1 together
         self.metrics.realised_edge += payout - record.paid // SCALE - record.fees
@@ -201,9 +212,9 @@ class Coordinator:
     def _fail(self, record: GroupRecord, reason: str) -> None:
         """A leg failed: ask the venues to cancel every sibling still working, and cancel
         the legs' tasks, at once."""
-        if record.state is not GroupState.WORKING:
+        if record.state is not _WORKING:
             return  # the group is already being stopped
-        record.apply(GroupEvent.LEG_FAILED)
+        record.apply(_LEG_FAILED)
         record.reason = reason
         record.failed_at = (self._scheduler.now, wall_clock())
         for order in record.orders:
@@ -218,11 +229,13 @@ class Coordinator:
         self.metrics.aborted_by_reason[record.reason] += 1
         filled = [order for order in record.orders if order.filled]
         if not filled:
-            record.apply(GroupEvent.FLAT)
+            record.apply(_FLAT)
             self.metrics.failed += 1
             self.settled.append(record)
             return
-        record.unwinding = self._started(self._unwind_legs(record, filled))
+        record.unwinding = self._started(
+            asyncio.get_running_loop(), self._unwind_legs(record, filled)
+        )
         self._wake()
 
     def filled(self, order: Order, price: int, size: int, fee: int) -> None:
@@ -230,9 +243,10 @@ class Coordinator:
         record = self._records.get(order.order_id)
         if record is None:
             return
-        record.paid += price * size * (1 if order.intent.side is Side.BUY else -1)
+        buy = order.intent.side is _BUY
+        record.paid += price * size if buy else -price * size
         record.fees += fee
-        if order.intent.side is Side.BUY:  # a leg: exposure until its group settles
+        if buy:  # a leg: exposure until its group settles
             self._exposure(size)
 
     async def settle(self) -> None:
@@ -274,8 +288,10 @@ class Coordinator:
 
     # --- a group's tasks -------------------------------------------------------------------
 
-    def _started(self, work: Coroutine[object, object, None]) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(work)
+    def _started(
+        self, loop: asyncio.AbstractEventLoop, work: Coroutine[object, object, None]
+    ) -> asyncio.Task[None]:
+        task = loop.create_task(work)
         tasks = self._tasks
         tasks.add(task)
         if len(tasks) >= self._prune_at:  # keep the unfinished, and any that raised
@@ -291,7 +307,7 @@ class Coordinator:
             raise
 
     def _time_out(self, record: GroupRecord, order: Order) -> None:
-        if order.is_terminal or record.state is not GroupState.WORKING:
+        if order.is_terminal or record.state is not _WORKING:
             return
         self._cancel(order)  # its cancel ack, or a late fill, ends the order later
         self._fail(record, "timeout")  # which cancels this leg's task with its siblings'
@@ -377,7 +393,7 @@ class Coordinator:
 
 def _is_leg(order: Order) -> bool:
     """A leg of its group, not an order sent to unwind one (those sell)."""
-    return order.intent.side is Side.BUY
+    return order.intent.side is _BUY
 
 
 _WHY = {
