@@ -4,6 +4,8 @@ and that no exposure goes unreported. Prices are frozen, latencies constant."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections import defaultdict
 from typing import Any
 
@@ -326,3 +328,29 @@ def test_a_run_with_groups_is_deterministic_and_reports_them() -> None:
     assert groups.unwound + groups.failed == sum(groups.aborted_by_reason.values())
     assert groups.cancel_latency_sim.max_us == 0
     assert first.illegal_transitions == 0
+
+
+def test_finished_tasks_are_let_go_but_one_that_raised_is_raised_by_finish() -> None:
+    coordinator = world().coordinator
+
+    async def fails() -> None:
+        raise RuntimeError("a bug in a group's task")
+
+    async def ends() -> None:
+        return None
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        coordinator._started(loop, fails())
+        first = weakref.ref(coordinator._started(loop, ends()))
+        await asyncio.sleep(0)  # both have run: one raised, one ended
+        for _ in range(3):  # enough tasks that the finished ones are let go at least once
+            for _ in range(2_000):
+                coordinator._started(loop, ends())
+            await asyncio.sleep(0)
+        gc.collect()
+        assert first() is None  # memory stays flat over a long run
+        with pytest.raises(RuntimeError, match="a bug in a group's task"):
+            await coordinator.finish()
+
+    asyncio.run(run())
