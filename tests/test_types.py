@@ -441,3 +441,17 @@ def test_every_error_is_a_polyedge_error() -> None:
     ]
     assert len(classes) > 5
     assert all(issubclass(cls, errors.PolyedgeError) for cls in classes)
+
+
+def test_a_cancel_checks_its_ids_and_freezes(orders_core: ModuleType) -> None:
+    cancel = orders_core.Cancel(intent_id=2, target=1)
+    assert (cancel.intent_id, cancel.target) == (2, 1)
+    assert cancel == orders_core.Cancel(2, 1) and hash(cancel) == hash(orders_core.Cancel(2, 1))
+    assert cancel != orders_core.Cancel(2, 3)
+    with pytest.raises(AttributeError):  # FrozenInstanceError in the twin, a subclass
+        cancel.target = 5
+    with pytest.raises(InvalidValue, match="target must be positive"):
+        orders_core.Cancel(2, 0)
+    with pytest.raises(FloatRefused):
+        orders_core.Cancel(2.0, 1)
+    assert repr(cancel) == repr(_core.load("orders", compiled=False).Cancel(2, 1))

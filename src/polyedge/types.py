@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from polyedge._core import FeeProfile, Intent, Market, Order, OrderEvent, OrderState
+from polyedge._core import Cancel, FeeProfile, Intent, Market, Order, OrderEvent, OrderState
 from polyedge._core.definitions import Liquidity, Outcome, Side, TimeInForce, Venue
 from polyedge.errors import InvalidValue
 from polyedge.fixedpoint import checked_units, positive_units
@@ -30,22 +30,6 @@ __all__ = [
     "TimeInForce",
     "Venue",
 ]
-
-
-@dataclass(frozen=True, slots=True, init=False)
-class Cancel:
-    """A request to cancel the order that intent `target` became."""
-
-    intent_id: int
-    target: int
-
-    def __init__(self, intent_id: int, target: int) -> None:
-        # Written out: the __init__ dataclass makes is interpreted even in the compiled
-        # module (measured: 1.0 us a cancel, against 0.58), and cancels are a sixth of a run.
-        positive_units(intent_id, "intent_id")
-        positive_units(target, "target")
-        object.__setattr__(self, "intent_id", intent_id)
-        object.__setattr__(self, "target", target)
 
 
 @dataclass(frozen=True, slots=True)

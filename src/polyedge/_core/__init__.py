@@ -95,6 +95,7 @@ if TYPE_CHECKING or COMPILED:
     from polyedge._core.histogram import LatencyHistogram
     from polyedge._core.metrics import Position, RunMetrics
     from polyedge._core.orders import (
+        Cancel,
         FeeProfile,
         Intent,
         Market,
@@ -114,6 +115,7 @@ else:
     from polyedge._core.histogram_py import LatencyHistogram
     from polyedge._core.metrics_py import Position, RunMetrics
     from polyedge._core.orders_py import (
+        Cancel,
         FeeProfile,
         Intent,
         Market,
@@ -133,6 +135,7 @@ __all__ = [
     "NO_EXTENSIONS",
     "TERMINAL_STATES",
     "TRANSITIONS",
+    "Cancel",
     "EventLog",
     "FeeProfile",
     "Intent",

@@ -53,6 +53,11 @@ cdef class Intent:
     cdef readonly object max_cost
 
 
+cdef class Cancel:
+    cdef readonly object intent_id
+    cdef readonly object target
+
+
 cdef class Order:
     cdef public object order_id
     cdef public Intent intent

@@ -117,6 +117,14 @@ class Intent:
     @property
     def max_cost(self) -> int | None: ...
 
+class Cancel:
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+    def __init__(self, intent_id: int, target: int) -> None: ...
+    @property
+    def intent_id(self) -> int: ...
+    @property
+    def target(self) -> int: ...
+
 class Order:
     order_id: int
     intent: Intent

@@ -1,5 +1,5 @@
 # cython: freethreading_compatible = True
-"""FeeProfile, Market, Intent and Order as Cython dataclasses (see orders_py.py for the
+"""FeeProfile, Market, Intent, Cancel and Order as Cython dataclasses (see orders_py.py for the
 contract).
 
 An Intent and an Order are built once per intent and Order is touched by every event: a
@@ -168,6 +168,18 @@ cdef class Intent:
         intent.group_id = group_id
         intent.max_cost = max_cost
         return intent
+
+
+@dataclass(frozen=True)
+cdef class Cancel:
+    """A request to cancel the order that intent `target` became."""
+
+    intent_id: object
+    target: object
+
+    def __post_init__(self):
+        positive_units_c(self.intent_id, "intent_id")
+        positive_units_c(self.target, "target")
 
 
 @dataclass

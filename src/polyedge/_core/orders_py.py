@@ -307,6 +307,22 @@ def overfill(order_id: int, size: int, remaining: int) -> InvalidValue:
     )
 
 
+@dataclass(frozen=True, slots=True, init=False)
+class Cancel:
+    """A request to cancel the order that intent `target` became."""
+
+    intent_id: int
+    target: int
+
+    def __init__(self, intent_id: int, target: int) -> None:
+        # Written out: the __init__ dataclass makes is interpreted even where the module is
+        # compiled (measured: 1.0 us a cancel, against 0.58).
+        positive_units(intent_id, "intent_id")
+        positive_units(target, "target")
+        object.__setattr__(self, "intent_id", intent_id)
+        object.__setattr__(self, "target", target)
+
+
 @dataclass(slots=True)
 class Order:
     """An intent in flight: its lifecycle state and how much of it has filled."""
