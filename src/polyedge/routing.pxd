@@ -16,7 +16,7 @@ cdef class OrderRouter:
     cdef dict _venues
     cdef list _lanes
     cdef int64_t[::1] _routed  # by index in KINDS
-    cdef object _deliver
+    cdef object _deliver, _cancel_at
     cdef CoreMetrics _metrics
     cdef CoreTracker _tracker
     cdef Timeline _scheduler

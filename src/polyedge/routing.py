@@ -50,6 +50,7 @@ def _no_coordinator(group: ArbitrageGroup) -> None:
 
 class OrderRouter:
     __slots__ = (
+        "_cancel_at",
         "_deliver",
         "_lanes",
         "_metrics",
@@ -76,6 +77,7 @@ class OrderRouter:
         # Scheduled for refused orders, bound once: compiled, a typed tracker's apply can't
         # be taken as a callable where it is needed.
         self._deliver = tracker.apply
+        self._cancel_at = self._cancel_intent  # bound once: scheduled for a third of intents
         self._scheduler = scheduler
         self._metrics = metrics
         # Intents routed, by index in KINDS: compiled, a C int64 at a C index (routing.pxd),
@@ -100,7 +102,7 @@ class OrderRouter:
             return full
         if isinstance(item, Cancel):
             self._routed[_CANCEL] += 1
-            self._scheduler.schedule(time, self._cancel_intent, (item,))
+            self._scheduler.schedule(time, self._cancel_at, (item,))
             return None
         self._routed[_ARBITRAGE] += len(item.legs)
         self._scheduler.schedule(time, self.start_group, (item,))

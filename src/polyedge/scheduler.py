@@ -120,6 +120,6 @@ class RealtimeScheduler(Timeline):
             raise self._error
 
 
-def wall_clock() -> float:
-    """Wall seconds, for throughput figures only; never used in the simulated path."""
-    return time.perf_counter()
+# Wall seconds, for throughput and wall-latency figures only; never used in the simulated
+# path. The clock itself, not a function calling it: a Python call more for each group.
+wall_clock = time.perf_counter
