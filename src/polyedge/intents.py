@@ -19,6 +19,7 @@ import numpy as np
 
 from polyedge._core import Sequence, unpack_intents
 from polyedge._core.orders_py import (
+    CANCEL_ROW,
     INTENT_ROW,
     OUTCOMES,
     PACKED_INTENT,
@@ -56,9 +57,9 @@ _CANCELLABLE = 4096  # recent resting orders a cancel may pick from (flat memory
 
 Timed = tuple[int, Intent | Cancel | ArbitrageGroup]
 
-# Rows of a packed batch (pack() and unpack()) that are not intents; a group's row comes
+# The packer's own row of a packed batch (pack() and unpack()): a group's, which comes
 # before its legs' rows.
-_CANCEL_ROW, _GROUP_ROW = INTENT_ROW + 1, INTENT_ROW + 2
+_GROUP_ROW = CANCEL_ROW + 1
 
 
 class _Sizes:
@@ -290,7 +291,7 @@ def pack(batch: list[Timed], markets: tuple[Market, ...]) -> bytes:
     rows: list[bytes] = []
     for time, item in batch:
         if isinstance(item, Cancel):
-            rows.append(_own_row(time, _CANCEL_ROW, item.intent_id, 0, item.target))
+            rows.append(_own_row(time, CANCEL_ROW, item.intent_id, 0, item.target))
         elif isinstance(item, ArbitrageGroup):
             rows.append(_own_row(time, _GROUP_ROW, item.group_id, len(item.legs), item.edge))
             rows.extend([_intent_row(time, leg, index) for leg in item.legs])
@@ -337,10 +338,8 @@ def unpack(packed: bytes, markets: tuple[Market, ...]) -> list[Timed]:
     i = 0
     while i < len(rows):
         row = rows[i]
-        if len(row) == 2:
+        if len(row) == 2:  # (time, Intent) or (time, Cancel)
             batch.append(row)
-        elif row[1] == _CANCEL_ROW:
-            batch.append((row[0], Cancel(row[2], row[4])))
         else:  # a group: its legs' rows follow
             legs = tuple([intent for _, intent in rows[i + 1 : i + 1 + row[3]]])
             batch.append((row[0], ArbitrageGroup(row[2], legs, row[4])))
