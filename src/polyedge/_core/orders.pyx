@@ -1,6 +1,6 @@
 # cython: freethreading_compatible = True
-"""FeeProfile, Market, Intent, Cancel and Order as Cython dataclasses (see orders_py.py for the
-contract).
+"""FeeProfile, Market, Intent, Cancel and Order as Cython dataclasses (see orders_py.py for
+the contract).
 
 An Intent and an Order are built once per intent and Order is touched by every event: a
 frozen Python dataclass sets each field through object.__setattr__ (building an Intent
