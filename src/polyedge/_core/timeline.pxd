@@ -24,7 +24,7 @@ cdef class Timeline:
 
     cpdef object clock(self)
     cdef int64_t now_ns(self) noexcept
-    cpdef schedule(self, when, action, tuple args, bint background=*)
+    cpdef schedule(self, int64_t when, action, tuple args, bint background=*)
     cdef int _push(self, int64_t when, object action, tuple args, bint background) except -1
     cdef Py_ssize_t _take_slot(self) noexcept
     cdef int _release_slot(self, Py_ssize_t slot) except -1
