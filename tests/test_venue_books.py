@@ -230,6 +230,9 @@ def test_without_prevention_our_orders_trade_with_each_other(venue: Venue) -> No
     world.run()
     assert fills_of(world, bid) == [(u("0.49"), u("10"))]
     assert sum(size for _, size in fills_of(world, sell)) == u("25")
+    # Without prevention the book keeps no index of our orders by level to answer from.
+    with pytest.raises(RuntimeError, match="without self-trade prevention"):
+        liquidity(world).self_trades(sell, world.scheduler.now)
 
 
 def test_a_no_quote_mirrors_the_yes_book(venue: Venue) -> None:

@@ -175,7 +175,8 @@ class VenueSimulator:
                 mc, market, self._responses, seed, self._scheduler, self._maker_fill
             )
         path = (paths or {}).get(market.market_id) or WalkPath(mc, market, seed)
-        return BookLiquidity(mc, market, path, seed, self._scheduler, self._maker_fill)
+        prevention = self._self_trade != "none"
+        return BookLiquidity(mc, market, path, seed, self._scheduler, self._maker_fill, prevention)
 
     def _schedule_lifecycle(self, mc: MarketConfig, seed: int) -> None:
         for change in mc.tick_changes:
