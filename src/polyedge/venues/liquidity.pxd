@@ -17,6 +17,10 @@ cdef (bint, int64_t) _yes_level(CoreIntent intent, int64_t unit)
 cdef (int64_t, int64_t) _book_quote(CoreOrderBook book, int64_t unit, outcome)
 
 
+cdef class Maker:
+    cpdef maker_fill(self, order_id, price, size)
+
+
 cdef class MarketLiquidity:
     cdef public object tick
 
@@ -31,7 +35,8 @@ cdef class MarketLiquidity:
 
 @cython.final
 cdef class BookLiquidity(MarketLiquidity):
-    cdef object _unit, _path, _maker_fill, _ladder, _step_size, _depth
+    cdef object _unit, _path, _ladder, _step_size, _depth
+    cdef Maker _maker
     cdef Timeline _scheduler
     cdef readonly CoreOrderBook book
     cdef IntDraws _flow

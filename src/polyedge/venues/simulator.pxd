@@ -12,7 +12,7 @@ from polyedge._core.orders cimport (
 from polyedge._core.timeline cimport Timeline
 from polyedge._core.tracker cimport OrderTracker as CoreTracker
 from polyedge.randomness cimport Draws, IntDraws
-from polyedge.venues.liquidity cimport MarketLiquidity
+from polyedge.venues.liquidity cimport Maker, MarketLiquidity
 
 
 @cython.final
@@ -39,7 +39,7 @@ cdef class _Working:
 cdef _Working _working(CoreOrder order, int64_t arrival, _Market market)
 
 
-cdef class VenueSimulator:
+cdef class VenueSimulator(Maker):
     cdef object _codes, _min_marketable_buy, _random_codes, _self_trade, _responses
     cdef double _reject_rate  # C: compared with a C double draw
     cdef object _deliver, _arrival, _resolve
@@ -81,7 +81,7 @@ cdef class VenueSimulator:
     )
     cpdef _broken_rule(self, CoreIntent intent, _Market venue_market, now)
     @cython.locals(working=_Working)
-    cpdef _maker_fill(self, order_id, price, size)
+    cpdef maker_fill(self, order_id, price, size)
     @cython.locals(working=_Working)
     cpdef _expire(self, CoreOrder order)
     @cython.locals(working=_Working)

@@ -33,6 +33,7 @@ from polyedge.types import Intent, Liquidity, Market, Order, OrderEvent, Outcome
 from polyedge.venues.amounts import affordable_size
 from polyedge.venues.liquidity import (
     BookLiquidity,
+    Maker,
     MarketLiquidity,
     PricePath,
     TouchLiquidity,
@@ -113,7 +114,7 @@ def _working(order: Order, arrival: int, market: _Market) -> _Working:
     return working
 
 
-class VenueSimulator:
+class VenueSimulator(Maker):
     def __init__(
         self,
         config: VenueConfig,
@@ -171,12 +172,10 @@ class VenueSimulator:
         self, mc: MarketConfig, market: Market, seed: int, paths: dict[str, PricePath] | None
     ) -> MarketLiquidity:
         if mc.liquidity == "touch":
-            return TouchLiquidity(
-                mc, market, self._responses, seed, self._scheduler, self._maker_fill
-            )
+            return TouchLiquidity(mc, market, self._responses, seed, self._scheduler, self)
         path = (paths or {}).get(market.market_id) or WalkPath(mc, market, seed)
         prevention = self._self_trade != "none"
-        return BookLiquidity(mc, market, path, seed, self._scheduler, self._maker_fill, prevention)
+        return BookLiquidity(mc, market, path, seed, self._scheduler, self, prevention)
 
     def _schedule_lifecycle(self, mc: MarketConfig, seed: int) -> None:
         for change in mc.tick_changes:
@@ -351,8 +350,7 @@ class VenueSimulator:
         self._tokens = tokens - _NS
         return True
 
-    def _maker_fill(self, order_id: int, price: int, size: int) -> None:
-        """A resting order of ours traded `size` at `price` (its own outcome)."""
+    def maker_fill(self, order_id: int, price: int, size: int) -> None:
         working = self._open.get(order_id)
         if working is None:
             return  # cancelled or expired before the market got here
