@@ -26,6 +26,9 @@ cdef class _Market:
     cdef public bint open
 
 
+cdef class VenueSimulator
+
+
 @cython.final
 cdef class _Working:
     cdef public CoreOrder order
@@ -33,16 +36,17 @@ cdef class _Working:
     cdef public int64_t last  # ns: C, so that _after() adds and compares in C
     cdef public _Market market
     cdef public bint arrived
+    cdef public VenueSimulator venue
 
 
 @cython.locals(working=_Working)
-cdef _Working _working(CoreOrder order, int64_t arrival, _Market market)
+cdef _Working _working(VenueSimulator venue, CoreOrder order, int64_t arrival, _Market market)
 
 
 cdef class VenueSimulator(Maker):
     cdef object _codes, _min_marketable_buy, _random_codes, _self_trade, _responses
     cdef double _reject_rate  # C: compared with a C double draw
-    cdef object _deliver, _arrival, _resolve
+    cdef object _deliver, _resolve
     cdef Timeline _scheduler
     cdef CoreTracker _tracker
     cdef IntDraws _ack, _fill, _cancel
