@@ -5,7 +5,8 @@ cimport cython
 from libc.stdint cimport int64_t
 
 from polyedge._core.metrics cimport RunMetrics as CoreMetrics
-from polyedge._core.orders cimport Intent as CoreIntent, routed_order
+from polyedge._core.orders cimport Cancel as CoreCancel, Intent as CoreIntent, Order as CoreOrder
+from polyedge._core.orders cimport routed_order
 from polyedge._core.timeline cimport Timeline
 from polyedge._core.tracker cimport OrderTracker as CoreTracker
 from polyedge.lanes cimport Lane
@@ -28,3 +29,6 @@ cdef class OrderRouter:
     cpdef send(self, CoreIntent intent, time)
     @cython.locals(full=Lane)
     cpdef route_all(self, list batch)
+    cpdef _cancel_intent(self, CoreCancel item)
+    @cython.locals(sent=bint)
+    cpdef bint cancel_order(self, CoreOrder order) except -1
