@@ -6,13 +6,18 @@ cdef struct Due:
     Py_ssize_t slot  # where the action and its arguments are kept
     bint background
 
+cdef struct Heap:
+    Due *entries  # a binary min-heap on (when, order)
+    Py_ssize_t size
+    Py_ssize_t capacity
+
 cdef class Timeline:
     cdef int64_t _now  # read as `now`: a property, which the real-time scheduler overrides
     cdef object _clock  # `_now` as a Python int once asked for (None since the time moved)
     cdef public bint paused
-    cdef Due *_heap  # a binary min-heap on (when, order)
-    cdef Py_ssize_t _size
-    cdef Py_ssize_t _capacity
+    cdef Heap _near  # the actions due within FAR_NS of when they were scheduled
+    cdef Heap _far  # the rest (resting orders' expiries): kept out of the near one's way
+    cdef Py_ssize_t _size  # in both
     cdef Py_ssize_t *_free  # slots no action holds
     cdef Py_ssize_t _free_count
     cdef Py_ssize_t _free_capacity
@@ -28,7 +33,8 @@ cdef class Timeline:
     cdef int _push(self, int64_t when, object action, tuple args, bint background) except -1
     cdef Py_ssize_t _take_slot(self) noexcept
     cdef int _release_slot(self, Py_ssize_t slot) except -1
-    cdef Due _pop(self) noexcept
+    cdef const Due *_first(self) noexcept
+    cdef Due _pop(self, const Due *first) noexcept
 
 
 cdef inline int64_t now_of(object scheduler) except? -1:
