@@ -61,14 +61,14 @@ def test_duplicate_intent_ids_are_refused_with_a_reason() -> None:
     p = pipeline()
     p.router.route(intent(p, 7, Venue.KALSHI), time=0)
     p.router.route(intent(p, 7, Venue.KALSHI), time=1)
-    assert p.metrics.intents_refused == {"DUPLICATE_INTENT": 1}
+    assert p.router.refused() == {"DUPLICATE_INTENT": 1}
     assert len(p.lanes[Venue.KALSHI].queue) == 1
 
 
 def test_an_intent_for_a_venue_without_a_lane_is_an_error() -> None:
     p = pipeline()
     polymarket_only = {Venue.POLYMARKET: p.lanes[Venue.POLYMARKET]}
-    router = OrderRouter(polymarket_only, {}, p.tracker, p.scheduler, p.metrics)
+    router = OrderRouter(polymarket_only, {}, p.tracker, p.scheduler)
     with pytest.raises(KeyError, match="no lane for venue kalshi"):
         router.route(intent(p, 1, Venue.KALSHI), time=0)
     assert p.tracker.in_flight == {}  # nothing registered for it
@@ -133,5 +133,5 @@ def test_cancel_of_an_unknown_or_finished_order_is_refused(target: int) -> None:
     p.scheduler.run_until(None)  # type: ignore[attr-defined]  # the FOK order is finished
     p.router.route(Cancel(intent_id=2, target=target), time=p.scheduler.now)
     p.scheduler.run_until(None)  # type: ignore[attr-defined]
-    assert p.metrics.intents_refused == {"ORDER_NOT_WORKING": 1}
+    assert p.router.refused() == {"ORDER_NOT_WORKING": 1}
     assert p.metrics.illegal == 0

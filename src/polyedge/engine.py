@@ -76,9 +76,7 @@ class _Pipeline:
             )
             self.executors.append(executor)
             self.executors_by_venue[venue] = executor
-        self.router = OrderRouter(
-            self.lanes, self.executors_by_venue, self.tracker, scheduler, self.metrics
-        )
+        self.router = OrderRouter(self.lanes, self.executors_by_venue, self.tracker, scheduler)
         self.simulators = simulators
         self.coordinator = Coordinator(
             config.arbitrage,
@@ -367,7 +365,7 @@ def _result(
         interrupted=interrupted,
         intents=taken,
         intents_by_kind=dict(sorted(pipeline.router.routed().items())),
-        intents_refused=dict(sorted(metrics.intents_refused.items())),
+        intents_refused=dict(sorted(pipeline.router.refused().items())),
         orders=metrics.orders,
         orders_by_state=dict(sorted(states.items())),
         fills=metrics.fills,

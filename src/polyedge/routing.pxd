@@ -4,7 +4,6 @@
 cimport cython
 from libc.stdint cimport int64_t
 
-from polyedge._core.metrics cimport RunMetrics as CoreMetrics
 from polyedge._core.orders cimport Cancel as CoreCancel, Intent as CoreIntent, Order as CoreOrder
 from polyedge._core.orders cimport routed_order
 from polyedge._core.timeline cimport Timeline
@@ -17,8 +16,8 @@ cdef class OrderRouter:
     cdef dict _venues
     cdef list _lanes
     cdef int64_t[::1] _routed  # by index in KINDS
+    cdef int64_t[::1] _refused  # by index in _REFUSALS
     cdef object _deliver, _cancel_at
-    cdef CoreMetrics _metrics
     cdef CoreTracker _tracker
     cdef Timeline _scheduler
     cdef public object start_group

@@ -17,7 +17,6 @@ import numpy as np
 from polyedge._core import routed_order
 from polyedge._core.definitions import DUPLICATE_INTENT, LANE_FULL, NOT_WORKING
 from polyedge.lanes import Lane, VenueExecutor
-from polyedge.metrics import RunMetrics
 from polyedge.scheduler import Scheduler
 from polyedge.state import WORKING, OrderTracker
 from polyedge.types import (
@@ -40,6 +39,8 @@ _CANCELLABLE = (_PENDING, *WORKING)  # one tuple test, where is_working() is a P
 # What the router counts, by kind: each time in force, then cancels and arbitrage legs.
 KINDS = (*(tif.value.lower() for tif in TimeInForce), "cancel", "arbitrage")
 _KIND = {tif: index for index, tif in enumerate(TimeInForce)}  # index in KINDS
+_REFUSALS = (DUPLICATE_INTENT, NOT_WORKING)
+_DUPLICATE, _NOT_WORKING = range(len(_REFUSALS))
 _CANCEL = len(TimeInForce)
 _ARBITRAGE = _CANCEL + 1
 
@@ -53,7 +54,7 @@ class OrderRouter:
         "_cancel_at",
         "_deliver",
         "_lanes",
-        "_metrics",
+        "_refused",
         "_routed",
         "_scheduler",
         "_tracker",
@@ -67,7 +68,6 @@ class OrderRouter:
         venues: dict[Venue, VenueExecutor],
         tracker: OrderTracker,
         scheduler: Scheduler,
-        metrics: RunMetrics,
     ) -> None:
         # By venue index: a C list access, where the dict's str-enum key cost 130
         # instructions an intent (measured). None for a venue with no lane.
@@ -79,11 +79,11 @@ class OrderRouter:
         self._deliver = tracker.apply
         self._cancel_at = self._cancel_intent  # bound once: scheduled for a third of intents
         self._scheduler = scheduler
-        self._metrics = metrics
         # Intents routed, by index in KINDS: compiled, a C int64 at a C index (routing.pxd),
         # where a dict's += by name cost 535 instructions an intent and a list slot's
         # made and freed an int (measured).
         self._routed = np.zeros(len(KINDS), np.int64)
+        self._refused = np.zeros(len(_REFUSALS), np.int64)  # by index in _REFUSALS, alike
         # Where arbitrage groups go: the coordinator's start, wired in by the engine.
         self.start_group: Callable[[ArbitrageGroup], None] = _no_coordinator
 
@@ -115,6 +115,12 @@ class OrderRouter:
             while (full := self.route(item, time)) is not None:
                 self._venues[full.venue].drain()
 
+    def refused(self) -> dict[str, int]:
+        """Intents that never became venue orders (or cancel requests), by reason (reasons
+        not seen left out)."""
+        refused = self._refused
+        return {reason: int(refused[i]) for i, reason in enumerate(_REFUSALS) if refused[i]}
+
     def routed(self) -> dict[str, int]:
         """Intents routed so far by kind, a group counting one per leg (kinds not seen left
         out)."""
@@ -129,7 +135,7 @@ class OrderRouter:
         if lane.policy == "wait" and lane.queue.full():
             return lane
         if intent.intent_id in self._tracker.in_flight:
-            self._metrics.intents_refused[DUPLICATE_INTENT] += 1
+            self._refused[_DUPLICATE] += 1
             return None
         order = routed_order(intent, lane.sequence.next(), time)
         self._tracker.register(order)
@@ -142,7 +148,7 @@ class OrderRouter:
         order = self._tracker.in_flight.get(item.target)
         if order is None or not self.cancel_order(order):
             # Unknown, finished, or already being cancelled: nothing to ask the venue.
-            self._metrics.intents_refused[NOT_WORKING] += 1
+            self._refused[_NOT_WORKING] += 1
 
     def cancel_order(self, order: Order) -> bool:
         """Ask for `order`'s cancellation now; False when there is nothing to cancel."""

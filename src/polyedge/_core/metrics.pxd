@@ -24,7 +24,7 @@ cdef class Position(_Sums):
 
 @cython.final
 cdef class RunMetrics(_Sums):
-    cdef public object intents_refused, rejects, illegal, illegal_examples, latency, positions
+    cdef public object rejects, illegal, illegal_examples, latency, positions
     cdef public object faults_handled
 
     cdef int registered(self, int64_t size) except -1

@@ -15,7 +15,6 @@ class Position:
     def summary(self, market_id: str) -> Settlement: ...
 
 class RunMetrics:
-    intents_refused: defaultdict[str, int]
     orders: int
     fills: int
     submitted_size: int

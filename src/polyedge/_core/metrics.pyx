@@ -111,7 +111,6 @@ cdef class RunMetrics(_Sums):
 
     def __init__(self):
         self._big = [0] * MOST_SUMS
-        self.intents_refused = counter()
         self.rejects = reject_counters()
         self.illegal = 0
         self.illegal_examples = []

@@ -88,7 +88,6 @@ def latency_histograms(histogram: type) -> defaultdict[str, defaultdict[str, Lat
 class RunMetrics:
     """Counters the engine updates as the run goes."""
 
-    intents_refused: defaultdict[str, int] = field(default_factory=counter)
     orders: int = 0
     fills: int = 0
     submitted_size: int = 0
