@@ -7,7 +7,7 @@ from libc.stdint cimport int64_t
 
 @cython.final
 cdef class Draws:
-    cdef object _draw, _coming
+    cdef object _draw
     cdef const double[::1] _values
     cdef Py_ssize_t _next
 
@@ -16,7 +16,7 @@ cdef class Draws:
 
 @cython.final
 cdef class IntDraws:
-    cdef object _draw, _coming
+    cdef object _draw
     cdef const int64_t[::1] _values
     cdef Py_ssize_t _next
 
