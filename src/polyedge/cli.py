@@ -269,6 +269,11 @@ async def _rebuild(store: Store, run_id: uuid.UUID) -> Recovery:
         return await rebuild_state(store, run_id)
 
 
+def _figure(value: float) -> str:
+    """Three significant figures for small values, whole numbers with separators for others."""
+    return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
+
+
 @main.command()
 @click.option("--quick", is_flag=True, help="Smaller runs: done in about half a minute.")
 @click.option("--check", is_flag=True, help="Exit 1 when a target is missed.")
@@ -305,15 +310,19 @@ def bench(quick: bool, check: bool, json_path: Path | None, database_url: str | 
     for column in ("metric", "measured", "target", "baseline (same run)", "ratio", ""):
         table.add_column(column, justify="left" if column in ("metric", "") else "right")
     for m in found:
-        sign = ">=" if m.higher_is_better else "<="
+        target = ""
+        if m.target is not None:
+            sign = ">=" if m.higher_is_better else "<="
+            figure = f"{m.target:.2f}x" if m.target_is_ratio else _figure(m.target)
+            target = f"{sign} {figure}"
         baseline = f"{m.baseline} {m.baseline_value:,.0f}" if m.baseline_value else ""
         table.add_row(
             m.metric,
-            f"{m.measured:,.3g} {m.unit}" if m.unit == "s" else f"{m.measured:,.0f} {m.unit}",
-            f"{sign} {m.target:,.0f}",
+            f"{_figure(m.measured)} {m.unit}",
+            target,
             baseline,
             f"{m.ratio:.2f}x" if m.ratio else "",
-            "pass" if m.passed else "[bold red]MISS",
+            "" if m.target is None else "pass" if m.passed else "[bold red]MISS",
         )
     Console().print(table)
     if json_path is not None:
