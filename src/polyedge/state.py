@@ -12,18 +12,19 @@ __all__ = ["REFUSED", "WORKING", "GroupWatcher", "OrderTracker", "is_working", "
 
 
 def order_row(order: Order) -> OrderRow:
-    """An order as the store keeps it."""
+    """An order as the store keeps it. Side, outcome and time in force are StrEnum members,
+    so already the texts stored (their `.value` costs as much as the rest of the row)."""
     intent = order.intent
     return (
         order.order_id,
         order.lane_seq,
         intent.market.venue_index,
         intent.market.market_id,
-        intent.side.value,
-        intent.outcome.value,
+        intent.side,
+        intent.outcome,
         intent.price,
         intent.size,
-        intent.time_in_force.value,
+        intent.time_in_force,
         intent.expires_at,
         intent.post_only,
         intent.group_id,

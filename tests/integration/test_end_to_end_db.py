@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -117,12 +118,14 @@ class Proxy:
 
 def test_server_unreachable_for_seconds_mid_run(pg_url: str) -> None:
     reference = uninterrupted()
-    target_port = int(pg_url.split("@", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+    server = urlsplit(pg_url)  # the proxy relays to 127.0.0.1 at the URL's port
 
     async def run() -> RunResult:
-        proxy = Proxy(target_port)
+        proxy = Proxy(server.port or 5432)
         await proxy.start()
-        via_proxy = pg_url.replace(f":{target_port}/", f":{proxy.port}/")
+        user = server.netloc.rpartition("@")[0]
+        address = f"127.0.0.1:{proxy.port}"
+        via_proxy = server._replace(netloc=f"{user}@{address}" if user else address).geturl()
         engine = asyncio.create_task(
             DryTestingEngine(config(), store=PostgresStore(via_proxy)).run()
         )
