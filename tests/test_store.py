@@ -164,11 +164,35 @@ def test_rows_are_stored_exactly_at_the_edges_of_their_types(
 
     in_flight = use(make_store(), work)
     assert [f.order for f in in_flight] == orders  # none is finished: all read back
+    stored = stored_rows(make_store(), "SELECT * FROM order_events ORDER BY seq")
+    assert [row[2:] for row in stored] == events
+    assert [row[:2] for row in stored] == [(event_uuid(RUN, seq), RUN) for seq in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("length", [1, 63, 64, 65, 64 * 3 + 7])
+def test_a_batch_of_any_length_is_stored_row_for_row(
+    make_store: Callable[[], Store], length: int
+) -> None:
+    # SQLite inserts many rows to a statement, and the rest one by one.
+    orders = [order_row(number, group=number % 3) for number in range(1, length + 1)]
+    # odd orders filled (FILL -> FILLED), even ones acknowledged (ACK -> SUBMITTED)
+    events = [event_row(n, n, *((4, 3) if n % 2 else (1, 1))) for n in range(1, length + 1)]
+
+    async def work(store: Store) -> None:
+        await store.begin_run(RUN, "{}")
+        await store.write(RUN, Batch(orders, events))
+
+    use(make_store(), work)
     store = make_store()
-    if isinstance(store, PostgresStore):
-        stored = asyncio.run(_pg_rows(store, "SELECT * FROM order_events ORDER BY seq"))
-        assert [row[2:] for row in stored] == events
-        assert [row[0] for row in stored] == [event_uuid(RUN, seq) for seq in (1, 2, 3)]
+    assert stored_rows(store, "SELECT * FROM orders ORDER BY order_id") == [
+        (RUN, *row) for row in orders
+    ]
+    stored = stored_rows(store, "SELECT * FROM order_events ORDER BY seq")
+    assert stored == [(event_uuid(RUN, row[0]), RUN, *row) for row in events]
+    finished = stored_rows(store, "SELECT order_id, final_state FROM finished_orders ORDER BY 1")
+    assert finished == [(row[1], 3) for row in events if row[6] == 3]
+    groups = stored_rows(store, "SELECT group_id FROM arbitrage_groups ORDER BY 1")
+    assert groups == [(group,) for group in sorted({row[11] for row in orders if row[11]})]
 
 
 def test_a_value_too_big_for_its_column_is_refused(pg_url: str) -> None:
@@ -428,6 +452,17 @@ async def _pg_rows(store: Store, query: str) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in await connection.fetch(query)]
     finally:
         await connection.close()
+
+
+def stored_rows(store: Store, query: str) -> list[tuple[Any, ...]]:
+    """The rows `query` selects, UUIDs as uuid.UUID from either store."""
+    if isinstance(store, PostgresStore):
+        return asyncio.run(_pg_rows(store, query))
+    with sqlite3.connect(store._path) as db:  # type: ignore[attr-defined]
+        return [
+            tuple(uuid.UUID(bytes=v) if isinstance(v, bytes) and len(v) == 16 else v for v in row)
+            for row in db.execute(query)
+        ]
 
 
 def dangling_events(store: Store) -> int:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+import numpy as np
+import numpy.typing as npt
+
 from polyedge._core import EventLog
 from polyedge._core.eventlog_py import EVENTS, ROW, Consumer, Events
 
@@ -23,11 +26,13 @@ OrderRow = tuple[int, int, int, str, str, str, int, int, str, int | None, bool, 
 __all__ = [
     "EVENTS",
     "ROW",
+    "UUID_BYTES",
     "Consumer",
     "EventLog",
     "Events",
     "OrderRow",
     "Row",
+    "event_ids",
     "event_uuid",
     "event_uuid_int",
     "run_uuid",
@@ -52,6 +57,19 @@ def event_uuid_int(run_id: uuid.UUID, sequence: int) -> int:
     grow at their end), and computed with two integer operations.
     """
     return (run_id.int & _HIGH) | _VARIANT | sequence
+
+
+# An event UUID's 16 bytes as stored: big-endian, high half first.
+UUID_BYTES = np.dtype([("high", ">u8"), ("low", ">u8")])
+
+
+def event_ids(run_id: uuid.UUID, sequences: npt.NDArray[np.int64]) -> npt.NDArray[np.void]:
+    """event_uuid_int of each of `sequences`, as an array of UUID_BYTES."""
+    prefix = event_uuid_int(run_id, 0)
+    ids = np.empty(len(sequences), UUID_BYTES)
+    ids["high"] = prefix >> 64
+    ids["low"] = sequences.astype(np.uint64) | np.uint64(prefix & ((1 << 64) - 1))
+    return ids
 
 
 def event_uuid(run_id: uuid.UUID, sequence: int) -> uuid.UUID:

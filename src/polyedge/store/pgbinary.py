@@ -16,12 +16,11 @@ import uuid
 import numpy as np
 import numpy.typing as npt
 
-from polyedge.events import EVENTS, Events, OrderRow, event_uuid_int
+from polyedge.events import EVENTS, UUID_BYTES, Events, OrderRow, event_ids
 
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # then flags and header extension: zero
 _TRAILER = b"\xff\xff"
 _INT16_MAX = np.iinfo(np.int16).max
-_LOW_64 = (1 << 64) - 1
 
 
 def _row(columns: list[tuple[str, npt.DTypeLike]]) -> np.dtype[np.void]:
@@ -38,7 +37,7 @@ _SMALLINT = ("venue", "event", "from_state", "to_state", "reason")  # in order_e
 _EVENT_COLUMNS: list[tuple[str, npt.DTypeLike]] = [
     (name, _SMALL if name in _SMALLINT else _BIG) for name in EVENTS.names or ()
 ]
-_EVENT = _row([("event_id", [("high", ">u8"), ("low", ">u8")]), ("run_id", "V16"), *_EVENT_COLUMNS])
+_EVENT = _row([("event_id", UUID_BYTES), ("run_id", "V16"), *_EVENT_COLUMNS])
 _BIGINT_ROW = _row([("value", _BIG)])
 _FINISHED = _row([("run_id", "V16"), ("order_id", _BIG), ("final_state", _SMALL)])
 
@@ -63,10 +62,8 @@ def events(run_id: uuid.UUID, logged: Events) -> memoryview:
     """The order_events payload of the events `logged`."""
     if any(logged[name].max() > _INT16_MAX for name in _SMALLINT):
         raise OverflowError("an event value does not fit its smallint column")
-    prefix = event_uuid_int(run_id, 0)
     out = np.repeat(_template(_EVENT, run_id), len(logged))
-    out["event_id"]["high"] = prefix >> 64
-    out["event_id"]["low"] = logged["seq"].astype(np.uint64) | np.uint64(prefix & _LOW_64)
+    out["event_id"] = event_ids(run_id, logged["seq"])
     for name, _ in _EVENT_COLUMNS:
         out[name] = logged[name]
     return _payload(out.data)

@@ -7,7 +7,6 @@ calls run in one worker thread, so the event loop never waits on the disk.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -15,7 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from polyedge.events import ROW, event_uuid_int
+import numpy as np
+
+from polyedge.events import EVENTS, event_ids
 from polyedge.store.base import (
     SCHEMA_VERSION,
     Batch,
@@ -29,6 +30,8 @@ from polyedge.store.base import (
 )
 
 T = TypeVar("T")
+
+ROWS_PER_INSERT = 64  # 64 order events are 896 parameters: below SQLite's oldest limit, 999
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS polyedge_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -161,30 +164,25 @@ class SqliteStore(Store):
             await asyncio.shield(after)
 
         def write(db: sqlite3.Connection) -> None:
+            events, finishing, groups = batch.events, batch.finishing(), batch.groups()
             with _transaction(db):
-                db.executemany(
-                    "INSERT OR IGNORE INTO orders VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [(run, *row) for row in batch.orders],
+                _insert(db, "orders", len(batch.orders), run, *zip(*batch.orders, strict=True))
+                _insert(db, "arbitrage_groups", len(groups), run, groups)
+                _insert(
+                    db,
+                    "order_events",
+                    len(events),
+                    event_ids(run_id, events["seq"]).view("V16").tolist(),
+                    run,
+                    *(events[name] for name in EVENTS.names or ()),
                 )
-                db.executemany(
-                    "INSERT OR IGNORE INTO arbitrage_groups VALUES (?, ?)",
-                    [(run, group) for group in batch.groups()],
-                )
-                db.executemany(
-                    "INSERT OR IGNORE INTO order_events VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [
-                        (event_uuid_int(run_id, row[0]).to_bytes(16, "big"), run, *row)
-                        for row in ROW.iter_unpack(batch.events.data)
-                    ],
-                )
-                finishing = batch.finishing()
-                db.executemany(
-                    "INSERT OR IGNORE INTO finished_orders VALUES (?, ?, ?)",
-                    zip(
-                        itertools.repeat(run),
-                        finishing["order_id"].tolist(),
-                        finishing["to_state"].tolist(),
-                    ),
+                _insert(
+                    db,
+                    "finished_orders",
+                    len(finishing),
+                    run,
+                    finishing["order_id"],
+                    finishing["to_state"],
                 )
                 if batch.last:
                     db.execute(
@@ -226,6 +224,25 @@ class SqliteStore(Store):
             return fold_in_flight(rows, [tuple(e[1:]) for e in events])
 
         return await self._call(read)
+
+
+def _insert(db: sqlite3.Connection, table: str, count: int, *columns: object) -> None:
+    """INSERT OR IGNORE `count` rows given column by column (one value for every row, or a
+    sequence of `count`), ROWS_PER_INSERT to a statement: sqlite3 lets go of the GIL once
+    per statement rather than once per row (the event loop's thread takes it each time)."""
+    if not count:
+        return
+    rows = np.empty((count, len(columns)), dtype=object)
+    for number, column in enumerate(columns):
+        rows[:, number] = column
+    whole = count - count % ROWS_PER_INSERT
+    for statements, per_statement in (
+        (rows[:whole].reshape(-1, len(columns) * ROWS_PER_INSERT), ROWS_PER_INSERT),
+        (rows[whole:], 1),
+    ):
+        if len(statements):
+            values = ",".join([f"({','.join('?' * len(columns))})"] * per_statement)
+            db.executemany(f"INSERT OR IGNORE INTO {table} VALUES {values}", statements.tolist())
 
 
 class _transaction:
