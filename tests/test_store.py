@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from polyedge.engine import DryTestingEngine
 from polyedge.events import Events, OrderRow, Row, event_uuid, run_uuid
 from polyedge.metrics import RunResult
 from polyedge.store import Batch, PostgresStore, SqliteStore, Store, StoreError, open_store
+from polyedge.store.postgres import _SUMMARIZE
 from polyedge.store.writer import BatchWriter
 
 RUN = run_uuid(b"test-store")
@@ -254,6 +256,41 @@ def test_in_flight_events_come_from_the_range_of_their_orders(pg_url: str) -> No
 
     in_flight = use(PostgresStore(pg_url), work)
     assert [(f.order[0], f.state, f.filled) for f in in_flight] == [(1, 1, 0), (3000, 2, 500_000)]
+
+
+def test_a_run_ends_with_its_events_summarized_in_the_brin_index(pg_url: str) -> None:
+    # 5,000 events fill some of the index's 32-page block ranges (the last, partial one
+    # is summarized only once full, as VACUUM does it).
+    batch = Batch([order_row(1)], [event_row(seq, 1, 0, 1) for seq in range(1, 5001)])
+
+    async def work(store: Store) -> None:
+        await store.begin_run(RUN, "{}")
+        await store.write(RUN, batch)
+        await store.end_run(RUN, "completed", "digest")
+
+    use(PostgresStore(pg_url), work)
+    assert sql(PostgresStore(pg_url), "SELECT pg_relation_size('order_events')") > 64 * 8192
+    assert sql(PostgresStore(pg_url), _SUMMARIZE) == 0  # nothing left for lookups to read
+
+
+def test_in_flight_events_are_looked_up_through_the_brin_index(pg_url: str) -> None:
+    """Not by a scan of every run's events, which the planner picks for a run just written."""
+    orders = [order_row(order_id) for order_id in range(1, 201)]
+    events = [event_row(order_id, order_id, 0, 1) for order_id in range(1, 201)]
+
+    async def work(store: Store) -> Any:
+        await store.write(RUN, Batch(orders, events))
+        return await store.in_flight(RUN)
+
+    use(PostgresStore(pg_url), lambda s: s.begin_run(RUN, "{}"))
+    scans = "SELECT seq_scan, idx_scan FROM pg_stat_user_tables WHERE relname = 'order_events'"
+    seq_before, index_before = stored_rows(PostgresStore(pg_url), scans)[0]
+    assert len(use(PostgresStore(pg_url), work)) == 200
+    deadline = time.monotonic() + 10  # a backend reports its counts as it exits
+    while (now := stored_rows(PostgresStore(pg_url), scans)[0]) == (seq_before, index_before):
+        assert time.monotonic() < deadline, "the lookup's scan was never counted"
+        time.sleep(0.05)
+    assert now == (seq_before, index_before + 1)  # one scan, by the index
 
 
 def test_a_batch_commits_only_after_the_one_before(make_store: Callable[[], Store]) -> None:

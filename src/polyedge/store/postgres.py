@@ -52,6 +52,15 @@ WITH groups AS (
 )
 UPDATE runs SET events = GREATEST(events, $3) WHERE run_id = $1
 """
+# A BRIN index narrows a lookup only to the block ranges it has summarized: rows added
+# since lie in ranges that every lookup reads. The server summarizes at VACUUM (never, where
+# autovacuum is off), so each run ends by summarizing what it wrote, all but a last partial
+# range: 0.14 s for 520,000 events. Unsummarized, every run stored since was read again.
+_SUMMARIZE = "SELECT brin_summarize_new_values('order_events_by_order_range')"
+# For a run just written the planner has no statistics, and prices the BRIN bitmap scan
+# as dear as a parallel scan of the whole table, which it then picks (with JIT compiling on
+# top: 0.27 s): 1.1 s against 0.44 s in a database of 15 runs, growing with each run.
+_BRIN_ONLY = "SET LOCAL enable_seqscan = off; SET LOCAL jit = off"
 _MERGE = """
 INSERT INTO orders SELECT * FROM staging_orders ON CONFLICT DO NOTHING;
 INSERT INTO order_events SELECT * FROM staging_events ON CONFLICT DO NOTHING;
@@ -219,8 +228,10 @@ class PostgresStore(Store):
                 await asyncio.shield(after)  # (shielded: cancelling us must not cancel it)
             await connection.execute(_FOLLOW_UP, run_id, batch.groups(), batch.last)
 
-    async def _fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
-        async with self._use() as connection:
+    async def _fetch(self, query: str, *args: object, settings: str = "") -> list[asyncpg.Record]:
+        async with self._use() as connection, connection.transaction():
+            if settings:
+                await connection.execute(settings)
             return await connection.fetch(query, *args)  # type: ignore[no-any-return]
 
     async def _bigints(self, query: str, *args: object) -> npt.NDArray[np.int64]:
@@ -242,6 +253,7 @@ class PostgresStore(Store):
                 status,
                 digest,
             )
+            await connection.execute(_SUMMARIZE)
 
     async def in_flight(self, run_id: uuid.UUID) -> list[InFlight]:
         # Created minus finished, as two id columns diffed here: an anti-join's plan depends
@@ -273,6 +285,7 @@ class PostgresStore(Store):
                 ids,
                 ids[0],
                 ids[-1],
+                settings=_BRIN_ONLY,
             ),
         )
         return fold_in_flight([tuple(row) for row in orders], [tuple(row) for row in events])
