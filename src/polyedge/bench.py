@@ -397,12 +397,16 @@ def persistence(sizes: Sizes, stores: dict[str, Callable[[], Store]]) -> list[Me
 
         async def measure(make: Callable[[], Store] = make) -> tuple[float, float]:
             async with make() as store:
-                seconds = await write_pipelined(store, run_uuid(uuid.uuid4().bytes), batches)
-                run_id = run_uuid(uuid.uuid4().bytes)
+                written = run_uuid(uuid.uuid4().bytes)
+                seconds = await write_pipelined(store, written, batches)
+                # Ended as an engine's run ends, so the store's index is kept as a run leaves it.
+                await store.end_run(written, "interrupted", None)
+                run_id = run_uuid(uuid.uuid4().bytes)  # killed: recovered before it ends
                 await write_pipelined(
                     store, run_id, synthetic_batches(sizes.recovery_orders, per_order=5)
                 )
                 recovered = await recover(store, run_id)
+                await store.end_run(run_id, "interrupted", None)
                 return sizes.store_events / seconds, recovered.seconds
 
         rate, recovery_seconds = asyncio.run(measure())
