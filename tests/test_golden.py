@@ -191,7 +191,7 @@ GOLDEN: dict[str, Case] = {
         injects_every_fault,
         Golden(
             run_id="3ef85e9d-9167-865d-8077-e85dfb4dc1e0",
-            digest="6dd613ebf47992d2b071f48fbb2415c9f4e71934ce4007e8a29285e7cf27826f",
+            digest="cd9e1978a7441fc1f2848fa1b6c8dc583fcb7e2045e08b3b2eebed3e0af71ce9",
             events=9993,
             fills=2479,
             orders_by_state={
@@ -209,7 +209,7 @@ GOLDEN: dict[str, Case] = {
         has_arbitrage_groups,
         Golden(
             run_id="df058ca0-94ff-8d60-9570-337d041a06ea",
-            digest="90e5ebbad12c766bebfbae3b3a29f16c92ec08fdc14da5ef94d2f9381a37a649",
+            digest="f3556e324f8e388215f1bf2336275d1138adefccec7e4b0a6b17c48a46d0ca25",
             events=24887,
             fills=4228,
             orders_by_state={

@@ -138,11 +138,6 @@ cdef class OrderTracker:
         elif event is _CANCEL_ACK:
             self._record_latency(venue, venue_index, CANCEL_ACK, order.cancel_sent_at, now)
         cdef bint terminal = is_terminal_state(order.state)
-        if intent.group_id:
-            if size:
-                self.groups.filled(order, price, size, fee)
-            if terminal:
-                self.groups.order_ended(order)
         if terminal:
             del self.in_flight[order.order_id]
             self._ended[<Py_ssize_t>order.state] += 1  # a state's value: below STATES
@@ -159,6 +154,13 @@ cdef class OrderTracker:
             self._reasons.get(reason, 0) if reason else 0,
             now,
         )
+        # The group reacts after the event is logged: cause before effect in the log, and
+        # at every event the orders in flight are as the events so far leave them.
+        if intent.group_id:
+            if size:
+                self.groups.filled(order, price, size, fee)
+            if terminal:
+                self.groups.order_ended(order)
         return True
 
     cdef int _record_latency(

@@ -152,11 +152,6 @@ class OrderTracker:
             start = order.sent_at if event is OrderEvent.ACK else order.cancel_sent_at
             metrics.latency[venue][LATENCY_KIND[event]].record(now - start)
         terminal = order.is_terminal
-        if intent.group_id:
-            if size:
-                self.groups.filled(order, price, size, fee)
-            if terminal:
-                self.groups.order_ended(order)
         if terminal:
             del self.in_flight[order.order_id]
             self._ended[order.state] += 1
@@ -173,6 +168,13 @@ class OrderTracker:
             self._reasons.get(reason, 0),
             now,
         )
+        # The group reacts after the event is logged: cause before effect in the log, and
+        # at every event the orders in flight are as the events so far leave them.
+        if intent.group_id:
+            if size:
+                self.groups.filled(order, price, size, fee)
+            if terminal:
+                self.groups.order_ended(order)
         return True
 
     def _refuse(
