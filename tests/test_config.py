@@ -76,7 +76,10 @@ def test_dump_and_validate_round_trip() -> None:
         ("intents = 0", "intents: Input should be greater than or equal to 1"),
         ("seed = -1", "seed: Input should be greater than or equal to 0"),
         ("mode = 'fast'", "mode: Input should be 'virtual' or 'realtime'"),
-        ("duration_s = 5", "give exactly one of intents and duration_s"),
+        ("intents = 5\nduration_s = 5", "give exactly one of intents and duration_s"),
+        ("intents = 1_000_000_000_000_000_000_000", "intents: Input should be less than or"),
+        ("[mix]\nmax_size = -5", "mix.max_size: Input should be greater than 0"),
+        ("[mix]\nmax_size = 0", "mix.max_size: Input should be greater than 0"),
         ("colour = 'red'", "colour: Extra inputs are not permitted"),
         (
             "[[venues]]\nvenue = 'kalshi'\nqueue_capacity = 1000",
@@ -115,6 +118,20 @@ def test_bad_config_names_the_field(tmp_path: Path, text: str, words: str) -> No
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"cannot read config .*: No such file"):
         TestConfig.load(tmp_path / "nope.toml")
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.toml"
+    path.write_bytes("# caf\xe9\nintents = 10\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1.toml is not valid TOML: not UTF-8 text"):
+        TestConfig.load(path)
+
+
+def test_a_duration_alone_replaces_the_default_count(tmp_path: Path) -> None:
+    config = TestConfig.load(write(tmp_path, "duration_s = 2\n"), intents=None, duration_s=None)
+    assert (config.intents, config.duration_s) == (None, 2)
+    counted = TestConfig.load(write(tmp_path, "duration_s = 2\n"), intents=50)
+    assert (counted.intents, counted.duration_s) == (50, None)
 
 
 def test_overrides_beat_the_file(tmp_path: Path) -> None:

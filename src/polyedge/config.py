@@ -31,6 +31,11 @@ from polyedge.venues.amounts import POLYMARKET_TAKER_RATES, KalshiPriceStructure
 from polyedge.venues.latency import Latency, LogNormalLatency
 from polyedge.venues.profiles import DEFAULT_RULES, Rule
 
+# Far beyond any run (a year at a million intents a second), and far inside the 64-bit
+# counters the engine keeps.
+MAX_INTENTS = 10**12
+MAX_DURATION_S = 10**9
+
 
 class ConfigError(PolyedgeError, ValueError):
     """A configuration that cannot be used; the message names each bad field."""
@@ -358,7 +363,7 @@ class IntentMix(_Model):
     arbitrage: float = Field(default=0.10, ge=0)
     marketable_rate: Probability = Field(default=0.5, description="share that cross the spread")
     post_only_rate: Probability = Field(default=0.05, description="share of GTC/GTD post-only")
-    max_size: Amount = Field(default=to_units(100), description="largest order size")
+    max_size: Amount = Field(default=to_units(100), gt=0, description="largest order size")
     gtd_lifetime_s: float = Field(default=5.0, gt=0)
     gtc_lifetime_s: float = Field(
         default=10.0, gt=0, description="the strategy cancels GTC orders still working by then"
@@ -440,8 +445,10 @@ class TestConfig(_Model):
     venues: list[VenueConfig] = Field(default_factory=list)
     mix: IntentMix = Field(default_factory=IntentMix)
     arbitrage: ArbitrageConfig = Field(default_factory=ArbitrageConfig)
-    intents: int | None = Field(default=100_000, ge=1, description="how many intents")
-    duration_s: float | None = Field(default=None, gt=0, description="or: simulated seconds")
+    intents: int | None = Field(default=100_000, ge=1, le=MAX_INTENTS, description="how many")
+    duration_s: float | None = Field(
+        default=None, gt=0, le=MAX_DURATION_S, description="or: simulated seconds"
+    )
     arrival_rate: float = Field(default=10_000, gt=0, description="intents per second")
     seed: int = Field(default=0, ge=0)
     mode: Literal["virtual", "realtime"] = "virtual"
@@ -495,15 +502,26 @@ class TestConfig(_Model):
                 raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+            except UnicodeDecodeError as exc:
+                raise ConfigError(
+                    f"{path} is not valid TOML: not UTF-8 text (byte {exc.start})"
+                ) from None
         replay = data.get("replay")
         if path is not None and isinstance(replay, dict):
             base = Path(path).parent
             for key in ("orders", "market_data"):
                 if isinstance(replay.get(key), str):
                     replay[key] = str(base / replay[key])
-        data.update({key: value for key, value in overrides.items() if value is not None})
-        if overrides.get("duration_s") is not None and "intents" not in overrides:
-            data["intents"] = None  # a duration given on the command line replaces the count
+        given = {key: value for key, value in overrides.items() if value is not None}
+        # A count or a duration given here replaces the file's; a duration alone replaces
+        # the default count.
+        if "intents" in given:
+            data.pop("duration_s", None)
+        if "duration_s" in given:
+            data.pop("intents", None)
+        data.update(given)
+        if data.get("duration_s") is not None and "intents" not in data:
+            data["intents"] = None
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
