@@ -75,16 +75,19 @@ CREATE VIEW IF NOT EXISTS fills AS
 
 
 class SqliteStore(Store):
-    def __init__(self, path: str | Path) -> None:
+    """A SQLite file; with `create=False` a missing file is an error rather than made."""
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self._path = Path(path)
+        self._create = create
         self.description = f"SQLite {self._path}"
         self.connections = ConnectionStats()
         self._db: sqlite3.Connection | None = None
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="polyedge-sqlite")
+        self._thread: ThreadPoolExecutor | None = None  # one per opening: close() ends it
 
     async def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
         db = self._db
-        if db is None:
+        if db is None or self._thread is None:
             raise StoreError("the store is not open")
 
         def run() -> T:
@@ -97,32 +100,28 @@ class SqliteStore(Store):
         return await asyncio.get_running_loop().run_in_executor(self._thread, run)
 
     async def open(self) -> None:
-        def connect() -> sqlite3.Connection:
-            db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-            db.execute("PRAGMA foreign_keys = ON")
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA synchronous = NORMAL")
-            has_meta = db.execute(
-                "SELECT 1 FROM sqlite_master WHERE name = 'polyedge_meta'"
-            ).fetchone()
-            if has_meta:
-                (version,) = db.execute(
-                    "SELECT value FROM polyedge_meta WHERE key = 'schema_version'"
-                ).fetchone() or (None,)
-                if version != SCHEMA_VERSION:
-                    db.close()
-                    raise StoreError(
-                        f"{self._path} holds polyedge schema version {version}; this polyedge "
-                        f"needs version {SCHEMA_VERSION}: use another file"
-                    )
-            db.executescript(SCHEMA)
-            return db
+        if not self._create and not self._path.is_file():
+            raise StoreError(f"no store at {self._path}: no run has been stored there")
 
+        def connect() -> sqlite3.Connection:
+            try:
+                db = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open {self._path}: {exc}") from None
+            try:
+                return _prepared(db, self._path)
+            except BaseException:
+                db.close()
+                raise
+
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="polyedge-sqlite")
         try:
             self._db = await asyncio.get_running_loop().run_in_executor(self._thread, connect)
-        except sqlite3.Error as exc:
+        except StoreError:
             self.connections.failed += 1
-            raise StoreError(f"cannot open {self._path}: {exc}") from None
+            self._thread.shutdown(wait=False)
+            self._thread = None
+            raise
         self.connections.opened += 1
 
     async def close(self) -> None:
@@ -130,7 +129,9 @@ class SqliteStore(Store):
             await self._call(lambda db: db.close())
             self._db = None
             self.connections.closed += 1
-        self._thread.shutdown(wait=True)
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
 
     async def begin_run(self, run_id: uuid.UUID, config_json: str) -> RunRecord:
         await self._call(
@@ -224,6 +225,31 @@ class SqliteStore(Store):
             return fold_in_flight(rows, [tuple(e[1:]) for e in events])
 
         return await self._call(read)
+
+
+def _prepared(db: sqlite3.Connection, path: Path) -> sqlite3.Connection:
+    """`db` checked (a SQLite file, not corrupt, of this schema version) and set up."""
+    try:
+        damage = [row[0] for row in db.execute("PRAGMA quick_check(3)").fetchall()]
+        if damage != ["ok"]:
+            raise StoreError(f"{path} is corrupt ({'; '.join(damage)}): use another file")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        has_meta = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'polyedge_meta'").fetchone()
+        if has_meta:
+            (version,) = db.execute(
+                "SELECT value FROM polyedge_meta WHERE key = 'schema_version'"
+            ).fetchone() or (None,)
+            if version != SCHEMA_VERSION:
+                raise StoreError(
+                    f"{path} holds polyedge schema version {version}; this polyedge "
+                    f"needs version {SCHEMA_VERSION}: use another file"
+                )
+        db.executescript(SCHEMA)
+    except sqlite3.Error as exc:  # not a database at all, or damaged where the check looked
+        raise StoreError(f"{path} is not a usable SQLite file ({exc}): use another file") from None
+    return db
 
 
 def _insert(db: sqlite3.Connection, table: str, count: int, *columns: object) -> None:
