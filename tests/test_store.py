@@ -532,7 +532,7 @@ def sql(store: Store, query: str) -> Any:
 
 def capture_rows(config: TestConfig, limit: int) -> tuple[list[OrderRow], list[Row]]:
     """The order and event rows of the first `limit` events of a run, as the log flushes them."""
-    from polyedge.engine import _no_wait, _Pipeline
+    from polyedge.engine import _Pipeline
     from polyedge.scheduler import VirtualScheduler
     from polyedge.state import order_row
 
@@ -546,7 +546,7 @@ def capture_rows(config: TestConfig, limit: int) -> tuple[list[OrderRow], list[R
             events.extend(new_events.tolist())
 
     pipeline.log.subscribe(keep)
-    asyncio.run(DryTestingEngine(config)._run_virtual(pipeline, None, _no_wait))
+    asyncio.run(DryTestingEngine(config)._run_virtual(pipeline, None, None))
     return orders, events[:limit]
 
 

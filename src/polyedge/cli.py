@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 import uuid
@@ -46,6 +47,23 @@ DATABASE_URL = click.option(
     help="postgresql://USER@HOST/DB or sqlite:PATH (default: DATABASE_URL, else "
     f"sqlite:{DEFAULT_SQLITE} in the working directory).",
 )
+
+
+def _check_output(path: Path | None) -> None:
+    """Fail now, before any work, when `path` cannot be written."""
+    if path is None:
+        return
+    problem = (
+        "it is a directory"
+        if path.is_dir()
+        else f"there is no directory {path.parent}"
+        if not path.parent.is_dir()
+        else "permission denied"
+        if not os.access(path if path.exists() else path.parent, os.W_OK)
+        else None
+    )
+    if problem:
+        _fail(f"cannot write {path}: {problem}")
 
 
 def _run_id(text: str) -> uuid.UUID:
@@ -107,10 +125,12 @@ def run(
     replay_market: Path | None,
     replay_start: str | None,
 ) -> None:
-    """Run a dry test and report what happened (Ctrl-C stops it and still reports).
+    """Run a dry test and report what happened.
 
     Every event is written to the store; running a run that is already stored (the same
-    config and seed) replays it and continues it where the store left off.
+    config and seed) replays it and continues it where the store left off. Ctrl-C or
+    SIGTERM stops taking intents, lets the orders in flight finish and still reports
+    (exit 130 or 143); the run stays resumable. A second signal stops at once.
     """
     replaying = replay_orders or replay_market or replay_start
     if resume and (config_path or intents or duration_s or seed is not None or mode or replaying):
@@ -119,11 +139,13 @@ def run(
         _fail("--replay-orders runs the recorded orders; drop --intents and --duration")
     if resume and no_store:
         _fail("--resume needs the store the run is in; drop --no-store")
+    _check_output(json_path)
     try:
-        store = None if no_store else open_store(database_url)
+        store = None if no_store else open_store(database_url, create=not resume)
         if resume:
             assert store is not None
-            config = asyncio.run(_stored_config(store, _run_id(resume)))
+            resumed = _run_id(resume)
+            config = asyncio.run(_stored_config(store, resumed))
         else:
             config = TestConfig.load(
                 config_path, intents=intents, duration_s=duration_s, seed=seed, mode=mode
@@ -139,9 +161,18 @@ def run(
                 )
                 config = config.model_copy(update={"replay": replay})
         engine = DryTestingEngine(config, store=store)
-        result = asyncio.run(_run_with_progress(engine, config, quiet))
+        if resume and engine.run_id != resumed:
+            _fail(f"run {resumed} cannot be resumed: the files it replays have changed since")
+        signals: list[int] = []
+        result = asyncio.run(_run_with_progress(engine, config, quiet, signals))
     except PolyedgeError as exc:
         _fail(str(exc))
+    stopped_by = 128 + signals[0] if signals else 0
+    resumable = store is not None and config.mode == "virtual"
+    if result is None:  # a second signal: stopped at once, no report
+        how = f": resume with polyedge run --resume {engine.run_id}" if resumable else ""
+        click.echo(f"polyedge: stopped at once{how}", err=True)
+        sys.exit(stopped_by)
     console = Console()
     if not quiet:
         render(result, console)
@@ -161,7 +192,18 @@ def run(
         )
         sys.exit(1)
     if result.interrupted:
-        sys.exit(130)
+        if result.store is not None:
+            how = (
+                f"resume with: polyedge run --resume {result.run_id}"
+                if resumable
+                else "a real-time run cannot be resumed"
+            )
+            click.echo(
+                f"polyedge: stopped; {result.store.resumed_from + result.store.events_written:,} "
+                f"events are stored; {how}",
+                err=True,
+            )
+        sys.exit(stopped_by or 130)
 
 
 async def _stored_config(store: Store, run_id: uuid.UUID) -> TestConfig:
@@ -169,21 +211,43 @@ async def _stored_config(store: Store, run_id: uuid.UUID) -> TestConfig:
         record = await store.get_run(run_id)
     if record is None:
         raise StoreError(f"no run {run_id} in {store.description}")
-    return TestConfig.model_validate_json(record.config_json)
+    config = TestConfig.model_validate_json(record.config_json)
+    if config.mode != "virtual":
+        raise StoreError(
+            f"run {run_id} ran in real time: it cannot be replayed, so it cannot be resumed"
+        )
+    return config
 
 
 async def _run_with_progress(
-    engine: DryTestingEngine, config: TestConfig, quiet: bool
-) -> RunResult:
+    engine: DryTestingEngine, config: TestConfig, quiet: bool, signals: list[int]
+) -> RunResult | None:
+    """The run's result, or None when a second signal stopped it at once. The signals
+    received are appended to `signals`."""
     loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
 
-    def interrupt() -> None:
-        engine.stop()
-        loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl-C stops at once
+    def on_signal(number: int) -> None:
+        signals.append(number)
+        if len(signals) == 1:
+            engine.stop()  # drain, report
+        else:
+            task.cancel()  # stop at once
 
     # Windows has no loop signal handlers: there Ctrl-C raises KeyboardInterrupt instead.
-    with contextlib.suppress(NotImplementedError):
-        loop.add_signal_handler(signal.SIGINT, interrupt)
+    for number in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(number, on_signal, number)
+    try:
+        return await _run_shown(engine, config, quiet)
+    except asyncio.CancelledError:
+        if len(signals) < 2:
+            raise
+        return None
+
+
+async def _run_shown(engine: DryTestingEngine, config: TestConfig, quiet: bool) -> RunResult:
     if quiet:
         return await engine.run()
     with Progress(
@@ -244,7 +308,7 @@ async def _open_and_close(store: Store) -> None:
 def recover(run_id: str, database_url: str | None) -> None:
     """Rebuild a stored run's state and show it (what --resume would start from)."""
     try:
-        store = open_store(database_url)
+        store = open_store(database_url, create=False)
         recovery = asyncio.run(_rebuild(store, _run_id(run_id)))
     except PolyedgeError as exc:
         _fail(str(exc))
@@ -292,6 +356,7 @@ def bench(quick: bool, check: bool, json_path: Path | None, database_url: str | 
     """
     from polyedge import bench as benchmarks
 
+    _check_output(json_path)
     postgres = database_url if database_url and database_url.startswith("postgres") else None
     with Progress(
         TextColumn("[bold]benchmarking[/] {task.description}"),

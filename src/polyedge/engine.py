@@ -7,6 +7,11 @@ simulated latency costs no wall time and the same config and seed give the same 
 log and digest. Real time hands the same actions to the asyncio loop at real offsets,
 with one executor task per lane. stop() (Ctrl-C in the CLI) takes no new intents, lets
 the orders in flight finish, and still returns the figures.
+
+A stored run is identified by what defines it (config, seed, replayed files) when it is
+deterministic: a virtual-time run of the built-in generator or of replayed files. Running
+it again replays it against the store and continues it where the store left off. Every
+other run (real time, a source of the caller's) gets an id of its own.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncGenerator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncGenerator, Callable
 
 from polyedge import _core
 from polyedge._core.definitions import LOCAL_REASONS
@@ -33,14 +39,14 @@ from polyedge.routing import OrderRouter
 from polyedge.scheduler import RealtimeScheduler, Scheduler, VirtualScheduler, wall_clock
 from polyedge.sources import IntentSource, timed_batches, unchecked_batches
 from polyedge.state import OrderTracker
-from polyedge.store.base import RunRecord, Store, StoreError
+from polyedge.store.base import RunRecord, Store, StoreError, WriterStats
 from polyedge.store.writer import BatchWriter
 from polyedge.types import Intent, Market, Order, Outcome, Venue
 from polyedge.venues.simulator import VenueSimulator
 
 Progress = Callable[[int], None]  # called with the number of intents taken so far
-Room = Callable[[], Awaitable[None]]  # waits while the store's buffer is full
 STORE_CLOSE_TIMEOUT_S = 60.0  # how long the end of a run waits for a store that is down
+STORE_ABANDON_TIMEOUT_S = 2.0  # how long a run stopped at once waits to mark itself stopped
 
 
 class _Pipeline:
@@ -50,11 +56,7 @@ class _Pipeline:
         self.config = config
         self.scheduler = scheduler
         self.metrics = RunMetrics()
-        identity = config.model_dump_json().encode()
-        replay = config.replay
-        if replay is not None:
-            identity += fingerprint(replay.files())
-        self.log = EventLog(run_uuid(identity))
+        self.log = EventLog(identity(config))  # the digest starts from the run's identity
         self.markets: dict[str, Market] = config.build_markets()
         tapes = _tapes(config, self.markets)
         venue_configs = config.venue_configs()
@@ -123,28 +125,59 @@ class _Pipeline:
 
 
 class _Persistence:
-    """A run's link to its store: the batch writer, and what a resume must check."""
+    """A run's link to its store: the batch writer, and what a resume must check.
 
-    def __init__(self, store: Store, pipeline: _Pipeline) -> None:
+    The store holds a prefix of the run's events, 1..N, and only ever events the run
+    would log uninterrupted: a stopped run stores nothing it logs while it drains.
+    """
+
+    def __init__(self, store: Store, pipeline: _Pipeline, run_id: uuid.UUID) -> None:
         self.store = store
         self.pipeline = pipeline
-        self.run_id = pipeline.log.run_id
+        self.run_id = run_id
         self.recovery: Recovery | None = None
         self.stored: RunRecord | None = None
         self.writer: BatchWriter | None = None
 
     async def start(self) -> None:
+        config = self.pipeline.config
+        replay = config.replay
+        if replay is not None and replay.orders is not None:
+            # Read through before the run is begun, so a bad row leaves nothing stored.
+            for _ in read_orders(replay.orders, self.pipeline.markets, start=replay.start):
+                pass
         await self.store.open()
-        self.stored = await self.store.begin_run(
-            self.run_id, self.pipeline.config.model_dump_json()
-        )
-        if self.stored.events:  # this run is stored already, wholly or in part
+        self.stored = await self.store.begin_run(self.run_id, config.model_dump_json())
+        if self.stored.status == "completed":
+            return  # replayed to check its digest; a completed run is never written again
+        if self.stored.events:  # this run is stored already, in part
             self.recovery = await recover(self.store, self.run_id)
-            if self.stored.status != "completed":
-                self.pipeline.log.at_count(self.stored.events, self._check_replay)
-        self.writer = BatchWriter(self.store, self.run_id, skip_through=self.stored.events)
+            self.pipeline.log.at_count(self.stored.events, self._check_replay)
+        self.writer = BatchWriter(
+            self.store,
+            self.run_id,
+            skip_through=self.stored.events,
+            batch_rows=self.store.write_rows,
+        )
         self.pipeline.log.subscribe(self.writer.consume)
         self.writer.start()
+
+    def seal(self) -> None:
+        """Store nothing logged from now on (the run stops taking intents: what it logs
+        while it drains, the uninterrupted run would not have logged)."""
+        self.pipeline.log.flush()
+        if self.writer is not None:
+            self.writer.seal()
+
+    async def abandon(self) -> None:
+        """Stop at once: write nothing more; mark the run interrupted if the store answers
+        quickly. What is stored stays a resumable prefix."""
+        if self.writer is not None:
+            await self.writer.abort()
+        if self.stored is not None and self.stored.status != "completed":
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(STORE_ABANDON_TIMEOUT_S):
+                    await self.store.end_run(self.run_id, "interrupted", None)
 
     def _check_replay(self) -> None:
         """At the stored high-water mark, the replay must be where the store says."""
@@ -164,9 +197,17 @@ class _Persistence:
             await self.writer.room()
 
     async def finish(self, digest: str, interrupted: bool) -> StoreSummary:
-        assert self.writer is not None and self.stored is not None
-        await self.writer.close(STORE_CLOSE_TIMEOUT_S)
-        stats = self.writer.stats
+        assert self.stored is not None
+        stored_events = self.stored.events
+        if not interrupted and self.pipeline.log.count < stored_events:
+            raise StoreError(
+                f"run {self.run_id} in {self.store.description} has {stored_events:,} events "
+                f"stored, but its replay ends at {self.pipeline.log.count:,}: the store holds "
+                "another run's data"
+            )
+        if self.writer is not None:
+            await self.writer.close(STORE_CLOSE_TIMEOUT_S)
+        stats = self.writer.stats if self.writer is not None else WriterStats()
         complete = not interrupted and not stats.unwritten
         if self.stored.status != "completed":
             await self.store.end_run(
@@ -204,9 +245,10 @@ class DryTestingEngine:
     `source` replaces the seeded intent generator (see polyedge.sources): an async
     iterator of Intent | Cancel (or of (arrival time in ns, intent) pairs), or an
     iterable of batches of such pairs; arrival times must not decrease. With a `store`,
-    every event is written to it; a run already (partly) stored there is replayed and
-    continued from its high-water mark, so the result is the same as one uninterrupted
-    run.
+    every event is written to it under `run_id`. A deterministic run (virtual time, no
+    `source`) already stored there, in part or whole, is replayed: a part is continued
+    from its high-water mark, so the result is the same as one uninterrupted run, and a
+    completed run is checked against its stored digest, not written again.
     """
 
     def __init__(
@@ -219,6 +261,9 @@ class DryTestingEngine:
         self._source = source
         self._store = store
         self._stopping = False
+        self._cut = False  # the run stopped before taking all its intents
+        deterministic = self.config.mode == "virtual" and source is None
+        self.run_id: uuid.UUID = identity(self.config) if deterministic else uuid.uuid4()
 
     def stop(self) -> None:
         """Take no new intents; let the orders in flight finish; run() then returns."""
@@ -234,21 +279,24 @@ class DryTestingEngine:
             VirtualScheduler() if self.config.mode == "virtual" else RealtimeScheduler()
         )
         pipeline = _Pipeline(self.config, scheduler)
-        persistence = _Persistence(self._store, pipeline) if self._store else None
+        persistence = _Persistence(self._store, pipeline, self.run_id) if self._store else None
         try:
             if persistence is not None:
                 await persistence.start()
-            room = persistence.room if persistence else _no_wait
             if self.config.mode == "virtual":
-                await self._run_virtual(pipeline, progress, room)
+                await self._run_virtual(pipeline, progress, persistence)
             else:
-                await self._run_realtime(pipeline, progress, room)
+                await self._run_realtime(pipeline, progress, persistence)
             digest = pipeline.log.digest()
-            store = await persistence.finish(digest, self._stopping) if persistence else None
+            store = await persistence.finish(digest, self._cut) if persistence else None
+        except asyncio.CancelledError:  # stopped at once (a second Ctrl-C in the CLI)
+            if persistence is not None:
+                await persistence.abandon()
+            raise
         finally:
             if self._store is not None:
                 await self._store.close()
-        return _result(pipeline, wall_clock() - started, self._stopping, digest, store)
+        return _result(pipeline, self.run_id, wall_clock() - started, self._cut, digest, store)
 
     def _batches(self, pipeline: _Pipeline, batch_size: int) -> AsyncGenerator[list[Timed], None]:
         source = self._source
@@ -260,16 +308,21 @@ class DryTestingEngine:
         return timed_batches(source, batch_size, lambda: pipeline.scheduler.now)
 
     async def _run_virtual(
-        self, pipeline: _Pipeline, progress: Progress | None, room: Room
+        self, pipeline: _Pipeline, progress: Progress | None, persistence: _Persistence | None
     ) -> None:
         scheduler = pipeline.scheduler
         assert isinstance(scheduler, VirtualScheduler)
         route_all = pipeline.router.route_all
+        room = persistence.room if persistence else _no_wait
         # Closed as soon as the run is done with it: a worker making intents stops at once.
         batches = contextlib.aclosing(self._batches(pipeline, self.config.batch_size))
         async with batches as source:
             async for batch in source:
                 if self._stopping:
+                    # Where the uninterrupted run would go on: it stores up to here.
+                    self._cut = True
+                    if persistence is not None:
+                        persistence.seal()
                     break
                 route_all(batch)
                 for executor in pipeline.executors:
@@ -283,10 +336,11 @@ class DryTestingEngine:
         await pipeline.coordinator.finish()
 
     async def _run_realtime(
-        self, pipeline: _Pipeline, progress: Progress | None, room: Room
+        self, pipeline: _Pipeline, progress: Progress | None, persistence: _Persistence | None
     ) -> None:
         scheduler = pipeline.scheduler
         assert isinstance(scheduler, RealtimeScheduler)
+        room = persistence.room if persistence else _no_wait
         senders_done = asyncio.Event()
         senders = [asyncio.create_task(e.run(senders_done)) for e in pipeline.executors]
         try:
@@ -306,12 +360,22 @@ class DryTestingEngine:
                         progress(pipeline.taken())
                     await room()
                     if self._stopping:
+                        self._cut = True  # real time is not replayed: all it logs is stored
                         break
             await pipeline.coordinator.finish()
         finally:
             senders_done.set()
             await asyncio.gather(*senders)
         await scheduler.idle()
+
+
+def identity(config: TestConfig) -> uuid.UUID:
+    """What defines a run, as a UUID: its config and seed, and the bytes of the files it
+    replays. The id of a deterministic run; the start of every run's digest."""
+    defined = config.model_dump_json().encode()
+    if config.replay is not None:
+        defined += fingerprint(config.replay.files())
+    return run_uuid(defined)
 
 
 def _tapes(config: TestConfig, markets: dict[str, Market]) -> dict[str, MarketTape]:
@@ -347,6 +411,7 @@ def _nothing() -> None:
 
 def _result(
     pipeline: _Pipeline,
+    run_id: uuid.UUID,
     wall_seconds: float,
     interrupted: bool,
     digest: str,
@@ -358,7 +423,7 @@ def _result(
     for state, count in pipeline.tracker.unfinished().items():
         states[state] = states.get(state, 0) + count
     return RunResult(
-        run_id=str(log.run_id),
+        run_id=str(run_id),
         seed=pipeline.config.seed,
         mode=pipeline.config.mode,
         compiled_core=_core.COMPILED,

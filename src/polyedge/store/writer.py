@@ -38,7 +38,7 @@ class BatchWriter:
         *,
         skip_through: int = 0,
         max_buffered: int = 262_144,
-        batch_rows: int = 32_768,
+        batch_rows: int = Store.write_rows,
         flush_interval_s: float = 0.25,
         retry_budget: int = 6,
     ) -> None:
@@ -56,6 +56,7 @@ class BatchWriter:
         self._has_room = asyncio.Event()
         self._has_room.set()
         self._closing = False
+        self._sealed = False
         self._jitter = random.Random()  # retry timing only; never in the simulated path
         self.stats = WriterStats()
         self._task: asyncio.Task[None] | None = None
@@ -65,6 +66,8 @@ class BatchWriter:
 
     def consume(self, orders: list[Order], events: Events) -> None:
         """Take a batch from the event log (called synchronously; never blocks)."""
+        if self._sealed:
+            return
         if len(events) and events["seq"][0] <= self._skip_through:
             fresh = events[events["seq"] > self._skip_through]
             self.stats.skipped += len(events) - len(fresh)
@@ -79,6 +82,10 @@ class BatchWriter:
         if self._buffered >= self._max_buffered:
             self._has_room.clear()
 
+    def seal(self) -> None:
+        """Take nothing more from the log; what was taken is still written."""
+        self._sealed = True
+
     async def room(self) -> None:
         """Wait while the buffer is full: the one place persistence can hold up the engine."""
         await self._has_room.wait()
@@ -91,8 +98,15 @@ class BatchWriter:
             try:
                 await asyncio.wait_for(asyncio.shield(self._task), timeout_s)
             except TimeoutError:
-                self._task.cancel()
-                await asyncio.gather(self._task, return_exceptions=True)
+                await self.abort()
+        self.stats.unwritten = self._buffered
+
+    async def abort(self) -> None:
+        """Stop at once: writes under way are cancelled (each rolls back whole), and what
+        is buffered stays unwritten."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
         self.stats.unwritten = self._buffered
 
     async def _run(self) -> None:
