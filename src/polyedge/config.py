@@ -529,10 +529,12 @@ class TestConfig(_Model):
 
 
 def describe(error: ValidationError, source: str) -> str:
-    """One line per problem: where it is and what is wrong."""
-    lines = [f"invalid {source}:"]
+    """Where each problem is and what is wrong: on one line, or one line per problem."""
+    problems = []
     for problem in error.errors():
         where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")
-        lines.append(f"  {where}: {message}")
-    return "\n".join(lines)
+        problems.append(f"{where}: {message}")
+    if len(problems) == 1:
+        return f"invalid {source}: {problems[0]}"
+    return "\n  ".join([f"invalid {source}:", *problems])

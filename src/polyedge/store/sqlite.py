@@ -232,7 +232,8 @@ def _prepared(db: sqlite3.Connection, path: Path) -> sqlite3.Connection:
     try:
         damage = [row[0] for row in db.execute("PRAGMA quick_check(3)").fetchall()]
         if damage != ["ok"]:
-            raise StoreError(f"{path} is corrupt ({'; '.join(damage)}): use another file")
+            found = " ".join(" ".join(damage).split())  # on one line
+            raise StoreError(f"{path} is corrupt ({found}): use another file")
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
