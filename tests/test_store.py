@@ -69,6 +69,22 @@ def test_schema_is_applied_once_and_reapplied_harmlessly(make_store: Callable[[]
     assert record is not None and record.status == "running" and record.events == 0
 
 
+@pytest.mark.parametrize("attempt", range(3))  # a fresh database each time
+def test_stores_opened_at_once_on_a_new_database_all_open(pg_url: str, attempt: int) -> None:
+    """Runs started together each make sure of the schema: one creates it, the others wait."""
+
+    async def open_all() -> None:
+        stores = [PostgresStore(pg_url) for _ in range(4)]
+        try:
+            await asyncio.gather(*(store.open() for store in stores))
+        finally:
+            for store in stores:
+                await store.close()
+
+    asyncio.run(open_all())
+    assert use(PostgresStore(pg_url), lambda s: s.get_run(RUN)) is None
+
+
 def test_batches_are_stored_and_idempotent(make_store: Callable[[], Store]) -> None:
     batch = Batch(
         orders=[order_row(1), order_row(2, group=1)],
@@ -132,6 +148,34 @@ def test_in_flight_folds_states_and_fills(make_store: Callable[[], Store]) -> No
     in_flight = use(make_store(), work)
     assert [(f.order[0], f.state, f.filled) for f in in_flight] == [(1, 6, 750_000), (3, 0, 0)]
     assert in_flight[0].order == order_row(1)
+
+
+def test_in_flight_finds_the_events_of_orders_stored_out_of_id_order(
+    make_store: Callable[[], Store],
+) -> None:
+    """An arbitrage unwind's id (near 2**62) stored between ordinary ones: the in-flight
+    ids come out of the store unsorted, yet every one's events are found."""
+    unwind = 2**62 + 3
+    batch = Batch(
+        orders=[order_row(5), order_row(unwind), order_row(7)],
+        events=[
+            event_row(1, 5, 4, 3, 2_000_000),  # order 5 filled: finished
+            event_row(2, unwind, 0, 1),  # submitted
+            event_row(3, unwind, 3, 2, 500_000),  # partial fill
+            event_row(4, 7, 0, 1),  # submitted
+        ],
+    )
+
+    async def work(store: Store) -> Any:
+        await store.begin_run(RUN, "{}")
+        await store.write(RUN, batch)
+        return await store.in_flight(RUN)
+
+    in_flight = use(make_store(), work)
+    assert [(f.order[0], f.state, f.filled) for f in in_flight] == [
+        (7, 1, 0),
+        (unwind, 2, 500_000),
+    ]
 
 
 def test_end_run_records_status_and_digest(make_store: Callable[[], Store]) -> None:

@@ -5,12 +5,15 @@ numpy (pgbinary). A batch that may be stored in part already (the retry of a wri
 outcome is unknown) is merged instead: COPY into per-connection staging tables, then
 INSERT ... ON CONFLICT DO NOTHING on the keys (the event UUID), so a row is never
 duplicated. A ConnectionTracker counts the pool's connections opened, closed, failed and in use.
+Each failed write is logged (logger polyedge.store.postgres, INFO, with its traceback);
+the caller retries it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from importlib import resources
@@ -36,7 +39,12 @@ from polyedge.store.base import (
 )
 
 CONNECT_TIMEOUT_S = 5.0
+# The advisory lock held while the schema is checked and applied (any fixed key will do).
+_SCHEMA_LOCK = int.from_bytes(b"polyedge", "big")
 _CONNECTION_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# What leaves a connection unusable: lost, or asyncpg's protocol confused by losing it.
+_LOST = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.InternalClientError)
+_log = logging.getLogger(__name__)
 
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS staging_orders (LIKE orders) ON COMMIT DELETE ROWS;
@@ -102,12 +110,31 @@ class ConnectionTracker:
 
     @contextlib.asynccontextmanager
     async def using(self, pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+        """A connection of the pool. Where it turns out lost, it is closed rather than given
+        back to be reset (which would fail too, and report it to the loop's exception
+        handler), and the error that lost it is raised, not asyncpg's InterfaceError at
+        rolling back over it."""
         async with pool.acquire() as connection:
             self.stats.in_use += 1
             try:
                 yield connection
+            except _LOST as exc:
+                with contextlib.suppress(asyncpg.InterfaceError):  # given back once closed
+                    connection.terminate()
+                reason = _first(exc)
+                if reason is exc:
+                    raise
+                raise reason from None
             finally:
                 self.stats.in_use -= 1
+
+
+def _first(error: BaseException) -> BaseException:
+    """`error`, or where it is an InterfaceError raised while handling another error (using
+    the connection that error lost), that other error."""
+    while isinstance(error, asyncpg.InterfaceError) and error.__context__ is not None:
+        error = error.__context__
+    return error
 
 
 def _explain(error: BaseException, url: str) -> StoreError:
@@ -148,7 +175,10 @@ class PostgresStore(Store):
         try:
             self._pool = await asyncpg.create_pool(
                 self._url,
-                min_size=1,
+                # No floor of connections: asyncpg would restore it in the background while
+                # the database is down, logging a traceback at every try. Writes connect as
+                # they need to, and their failures are retried and reported by the writer.
+                min_size=0,
                 max_size=IN_FLIGHT,  # a connection for each batch being written
                 timeout=CONNECT_TIMEOUT_S,
                 connect=self._tracker.connect,
@@ -158,17 +188,22 @@ class PostgresStore(Store):
             raise _explain(exc, self._url) from None
 
     async def _ensure_schema(self, connection: asyncpg.Connection) -> None:
-        has_meta = await connection.fetchval("SELECT to_regclass('polyedge_meta') IS NOT NULL")
-        if has_meta:
-            version = await connection.fetchval(
-                "SELECT value FROM polyedge_meta WHERE key = 'schema_version'"
-            )
-            if version != SCHEMA_VERSION:
-                raise StoreError(
-                    f"{redact(self._url)} holds polyedge schema version {version}; this polyedge "
-                    f"needs version {SCHEMA_VERSION}: use another database"
+        """Check the schema's version and apply the schema, one store at a time: stores
+        opened at once on a new database would otherwise all create the same tables, and
+        all but one fail."""
+        async with connection.transaction():
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
+            has_meta = await connection.fetchval("SELECT to_regclass('polyedge_meta') IS NOT NULL")
+            if has_meta:
+                version = await connection.fetchval(
+                    "SELECT value FROM polyedge_meta WHERE key = 'schema_version'"
                 )
-        await connection.execute(schema_sql())  # idempotent
+                if version != SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{redact(self._url)} holds polyedge schema version {version}; this "
+                        f"polyedge needs version {SCHEMA_VERSION}: use another database"
+                    )
+            await connection.execute(schema_sql())  # idempotent
 
     async def _prepare(self, connection: asyncpg.Connection) -> None:
         await connection.execute(_STAGING)
@@ -217,16 +252,20 @@ class PostgresStore(Store):
             pgbinary.events(run_id, batch.events) if len(batch.events) else None,
             pgbinary.finished(run_id, finishing) if len(finishing) else None,
         )
-        async with self._use() as connection, connection.transaction():
-            tables = _STAGING_TABLES if merge else _TABLES
-            for table, payload in zip(tables, payloads, strict=True):
-                if payload is not None:
-                    await connection.copy_to_table(table, source=payload, format="binary")
-            if merge:
-                await connection.execute(_MERGE)
-            if after is not None:  # the rows are sent; commit them after the batch before
-                await asyncio.shield(after)  # (shielded: cancelling us must not cancel it)
-            await connection.execute(_FOLLOW_UP, run_id, batch.groups(), batch.last)
+        try:
+            async with self._use() as connection, connection.transaction():
+                tables = _STAGING_TABLES if merge else _TABLES
+                for table, payload in zip(tables, payloads, strict=True):
+                    if payload is not None:
+                        await connection.copy_to_table(table, source=payload, format="binary")
+                if merge:
+                    await connection.execute(_MERGE)
+                if after is not None:  # the rows are sent; commit them after the batch before
+                    await asyncio.shield(after)  # (shielded: cancelling us must not cancel it)
+                await connection.execute(_FOLLOW_UP, run_id, batch.groups(), batch.last)
+        except Exception:
+            _log.info("writing the events up to %d failed", batch.last, exc_info=True)
+            raise
 
     async def _fetch(self, query: str, *args: object, settings: str = "") -> list[asyncpg.Record]:
         async with self._use() as connection, connection.transaction():
@@ -263,7 +302,10 @@ class PostgresStore(Store):
             self._bigints("SELECT order_id FROM orders WHERE run_id = $1", run_id),
             self._bigints("SELECT order_id FROM finished_orders WHERE run_id = $1", run_id),
         )
-        ids = np.setdiff1d(created, finished, assume_unique=True).tolist()
+        # Sorted: the event lookup's range is the first id to the last. (With assume_unique
+        # the diff keeps the order rows came in, and an unwind's id, near 2**62, comes
+        # anywhere.) Sorting what is left is cheaper than the diff sorting both columns.
+        ids = np.sort(np.setdiff1d(created, finished, assume_unique=True)).tolist()
         if not ids:
             return []
         orders, events = await asyncio.gather(
