@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import signal
 import sys
 import uuid
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import ParamSpec
 
 import click
 from rich.console import Console
@@ -25,9 +28,11 @@ from polyedge.recovery import Recovery
 from polyedge.recovery import recover as rebuild_state
 from polyedge.report import render, write_json
 from polyedge.store import DEFAULT_SQLITE, Store, StoreError, open_store
+from polyedge.store.driver import run_loop
 from polyedge.store.postgres import schema_sql
 
 EXIT_BAD_INPUT = 2
+P = ParamSpec("P")
 
 
 def _fail(message: str) -> None:
@@ -47,6 +52,21 @@ DATABASE_URL = click.option(
     help="postgresql://USER@HOST/DB or sqlite:PATH (default: DATABASE_URL, else "
     f"sqlite:{DEFAULT_SQLITE} in the working directory).",
 )
+
+
+def _interruptible(command: Callable[P, None]) -> Callable[P, None]:
+    """Ctrl-C outside the run itself (starting, reporting): one line and exit 130, not a
+    traceback or click's 'Aborted!'. What is stored stays resumable."""
+
+    @functools.wraps(command)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            command(*args, **kwargs)
+        except KeyboardInterrupt:
+            click.echo("polyedge: interrupted", err=True)
+            sys.exit(128 + signal.SIGINT)
+
+    return guarded
 
 
 def _check_output(path: Path | None) -> None:
@@ -92,6 +112,11 @@ def _run_id(text: str) -> uuid.UUID:
     help="Also write the figures as JSON to this file.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no tables.")
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Also print what the database driver reports as it happens (failed writes).",
+)
 @DATABASE_URL
 @click.option("--no-store", is_flag=True, help="Keep nothing: no database at all.")
 @click.option(
@@ -110,6 +135,7 @@ def _run_id(text: str) -> uuid.UUID:
     help="Recorded quotes and trades (CSV or Parquet) for the venues' books to follow.",
 )
 @click.option("--replay-start", help="ISO-8601 time the replayed files count from.")
+@_interruptible
 def run(
     config_path: Path | None,
     intents: int | None,
@@ -118,6 +144,7 @@ def run(
     mode: str | None,
     json_path: Path | None,
     quiet: bool,
+    verbose: bool,
     database_url: str | None,
     no_store: bool,
     resume: str | None,
@@ -164,7 +191,7 @@ def run(
         if resume and engine.run_id != resumed:
             _fail(f"run {resumed} cannot be resumed: the files it replays have changed since")
         signals: list[int] = []
-        result = asyncio.run(_run_with_progress(engine, config, quiet, signals))
+        result = run_loop(_run_with_progress(engine, config, quiet, signals), verbose=verbose)
     except PolyedgeError as exc:
         _fail(str(exc))
     stopped_by = 128 + signals[0] if signals else 0

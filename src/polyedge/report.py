@@ -109,7 +109,7 @@ def render(result: RunResult, console: Console) -> None:
         console.print(faults)
 
     if result.store is not None:
-        console.print(_store_table(result.store))
+        console.print(_store_table(result.store, result))
     if result.arbitrage is not None:
         console.print(_arbitrage_table(result.arbitrage))
 
@@ -142,25 +142,46 @@ def _positions_table(result: RunResult) -> Table:
     return table
 
 
-def _store_table(store: StoreSummary) -> Table:
+def _store_table(store: StoreSummary, result: RunResult) -> Table:
     table = _table("Store", "", "")
     table.show_header = False
-    state = "DEGRADED: writes failed past their retry budget" if store.degraded else "ok"
     rows = [
         ("store", store.store),
-        ("state", state),
+        ("state", _store_state(store, result)),
         ("events written", f"{store.events_written:,} in {store.batches:,} batches"),
-        ("retries", f"{store.retries:,}"),
         ("resumed from event", f"{store.resumed_from:,}"),
         ("events not stored", f"{store.unwritten:,}"),
         ("connections", ", ".join(f"{k} {v}" for k, v in store.connections.items())),
     ]
     if store.matches_stored_digest is not None:
         rows.append(("same digest as stored", "yes" if store.matches_stored_digest else "NO"))
-    rows += [("error", error) for error in store.errors]
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def _store_state(store: StoreSummary, result: RunResult) -> str:
+    """What the database did, in words: how many writes it failed and the first error
+    (`polyedge run --verbose` prints each), and whether every event is stored after all."""
+    failed = ""
+    if store.retries:
+        first = f" (first error: {store.errors[0]})" if store.errors else ""
+        failed = f"the database failed {store.retries:,} write{'s' * (store.retries > 1)}{first}"
+    if store.unwritten:
+        how = (
+            f"the run can be resumed with: polyedge run --resume {result.run_id}"
+            if result.mode == "virtual"
+            else "a real-time run cannot be resumed"
+        )
+        cause = f"; {failed}" if failed else ""
+        return f"INCOMPLETE: {store.unwritten:,} events are not stored; {how}{cause}"
+    if failed:
+        stored = store.resumed_from + store.events_written
+        return (
+            f"recovered: {failed}; each write was retried until it succeeded, and all "
+            f"{stored:,} events are stored"
+        )
+    return "ok"
 
 
 def _arbitrage_table(groups: ArbitrageSummary) -> Table:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
+import pytest
 
 from polyedge.config import TestConfig
 from polyedge.engine import DryTestingEngine
@@ -116,16 +118,22 @@ class Proxy:
         self._links -= {writer, up_writer}
 
 
+async def proxy_to(url: str) -> tuple[Proxy, str]:
+    """A started Proxy to the server of `url` (at 127.0.0.1, the URL's port), and the URL
+    through it."""
+    server = urlsplit(url)
+    proxy = Proxy(server.port or 5432)
+    await proxy.start()
+    user = server.netloc.rpartition("@")[0]
+    address = f"127.0.0.1:{proxy.port}"
+    return proxy, server._replace(netloc=f"{user}@{address}" if user else address).geturl()
+
+
 def test_server_unreachable_for_seconds_mid_run(pg_url: str) -> None:
     reference = uninterrupted()
-    server = urlsplit(pg_url)  # the proxy relays to 127.0.0.1 at the URL's port
 
     async def run() -> RunResult:
-        proxy = Proxy(server.port or 5432)
-        await proxy.start()
-        user = server.netloc.rpartition("@")[0]
-        address = f"127.0.0.1:{proxy.port}"
-        via_proxy = server._replace(netloc=f"{user}@{address}" if user else address).geturl()
+        proxy, via_proxy = await proxy_to(pg_url)
         engine = asyncio.create_task(
             DryTestingEngine(config(), store=PostgresStore(via_proxy)).run()
         )
@@ -140,6 +148,52 @@ def test_server_unreachable_for_seconds_mid_run(pg_url: str) -> None:
     assert result.store is not None and result.store.retries > 0
     assert result.store.connections["failed"] > 0
     assert_complete(pg_url, result, reference)
+
+
+@pytest.mark.parametrize("verbose", [False, True], ids=["plain", "verbose"])
+def test_an_outage_is_told_in_words_and_in_detail_only_when_asked(
+    pg_url: str, tmp_path: Any, verbose: bool
+) -> None:
+    """`polyedge run` through an outage: the report says what the database did; the
+    driver's own messages and each failed write's traceback reach stderr only with
+    --verbose."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | {"COLUMNS": "500"}
+
+    async def run() -> tuple[int | None, str, str]:
+        proxy, via_proxy = await proxy_to(pg_url)
+        command = ["run", "--intents", str(INTENTS), "--seed", "21", "--json", "out.json"]
+        cli = await asyncio.create_subprocess_exec(
+            *[sys.executable, "-m", "polyedge", *command, "--database-url", via_proxy],
+            *(["--verbose"] if verbose else []),
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        output = asyncio.ensure_future(cli.communicate())
+        while not await stored_or_zero(pg_url):  # wait for the first batch to land
+            assert not output.done(), (await output)[1].decode()
+            await asyncio.sleep(0.01)
+        await proxy.cut()
+        await asyncio.sleep(2.0)  # the database is unreachable
+        await proxy.start()
+        out, err = await output
+        return cli.returncode, out.decode(), err.decode()
+
+    code, out, err = asyncio.run(run())
+    assert code == 0, err
+    store = json.loads((tmp_path / "out.json").read_text())["store"]
+    assert store["retries"] > 0 and store["unwritten"] == 0
+    assert f"recovered: the database failed {store['retries']:,} write" in out
+    assert f"(first error: {store['errors'][0]})" in out
+    assert f"all {store['events_written']:,} events are stored" in out
+    assert "DEGRADED" not in out
+    detail = ("Traceback", "never retrieved", "asyncpg", "Failed to restore")
+    if verbose:
+        assert "polyedge.store.postgres: writing the events up to" in err
+        assert "Traceback" in err
+    else:
+        assert not [line for line in err.splitlines() if any(d in line for d in detail)], err
 
 
 def test_process_killed_then_resumed(pg_url: str, tmp_path: Any) -> None:
@@ -198,7 +252,7 @@ def test_process_killed_then_resumed(pg_url: str, tmp_path: Any) -> None:
         text=True,
     )
     assert resumed.returncode == 0, resumed.stderr
-    figures = __import__("json").loads((tmp_path / "out.json").read_text())
+    figures = json.loads((tmp_path / "out.json").read_text())
     assert figures["digest"] == reference.digest
     assert figures["store"]["resumed_from"] == high_water
     events, distinct, high_water, status = asyncio.run(stored(pg_url))
