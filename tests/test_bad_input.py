@@ -36,6 +36,12 @@ def runs(store: Path) -> list[tuple[str, str, int]]:
         return db.execute("SELECT hex(run_id), status, events FROM runs ORDER BY rowid").fetchall()
 
 
+def run_id_text(hex_id: str) -> str:
+    """A run id as hex() of its blob gives it, as the CLI takes it."""
+    h = hex_id.lower()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def assert_refused(done: subprocess.CompletedProcess[str], words: str) -> None:
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2, done.stderr
@@ -141,15 +147,12 @@ def test_real_time_runs_never_share_a_stored_run(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
     stored = runs(tmp_path / "polyedge.sqlite3")
     assert len(stored) == 2 and {status for _, status, _ in stored} == {"completed"}
-    run_id = stored[0][0].lower()
-    uuid_text = f"{run_id[:8]}-{run_id[8:12]}-{run_id[12:16]}-{run_id[16:20]}-{run_id[20:]}"
-    assert_refused(polyedge(tmp_path, "run", "--resume", uuid_text), "ran in real time")
+    assert_refused(polyedge(tmp_path, "run", "--resume", run_id_text(stored[0][0])), "real time")
 
 
 def test_resume_of_a_completed_run_checks_it_and_writes_nothing(stored: Path) -> None:
     ((run_id, status, events),) = runs(stored / "polyedge.sqlite3")
-    uuid_text = f"{run_id[:8]}-{run_id[8:12]}-{run_id[12:16]}-{run_id[16:20]}-{run_id[20:]}"
-    done = polyedge(stored, "run", "--resume", uuid_text.lower(), "-q")
+    done = polyedge(stored, "run", "--resume", run_id_text(run_id), "-q")
     assert done.returncode == 0, done.stderr
     assert runs(stored / "polyedge.sqlite3") == [(run_id, status, events)]
 
@@ -170,3 +173,10 @@ def test_runs_started_at_once_on_an_empty_database_all_store(pg_url: str, tmp_pa
     for process in started:
         _, errors = process.communicate(timeout=300)
         assert process.returncode == 0, errors
+
+
+def test_recover_shows_a_run_of_the_default_store(stored: Path) -> None:
+    ((run_id, _, events),) = runs(stored / "polyedge.sqlite3")
+    done = polyedge(stored, "recover", run_id_text(run_id))
+    assert done.returncode == 0, done.stderr
+    assert "completed" in done.stdout and f"{events:,}" in done.stdout
