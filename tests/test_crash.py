@@ -300,36 +300,49 @@ def test_a_signal_stores_a_prefix_and_the_run_resumes(
     draw = random.Random(int(number))
     outcomes = []
     for round_number, times in enumerate([1, 2] * SIGNAL_ROUNDS):
-        database.clear()
-        process = polyedge(database, tmp_path, "--config", str(scenario))
-        while not database.rows_of("SELECT 1 FROM runs") and process.poll() is None:
-            time.sleep(0.01)  # until the run is begun in the store
-        time.sleep(draw.uniform(0, 0.8))  # it takes intents for about a second
-        for _ in range(times):
-            process.send_signal(number)
-            time.sleep(0.05)
-        code, errors = finish(process)
-        rows = database.rows()
-        status, mark = rows["runs"][0][:2]
-        outcomes.append((times, code, status, mark))
-        if status == "completed":  # the signal came after the run had ended
+        delay = draw.uniform(0, 0.8)  # after the run is begun; it takes intents for ~1 s
+        while True:
+            code, errors, rows = stop(database, tmp_path, scenario, number, times, delay)
+            status, mark = rows["runs"][0][:2]
+            outcomes.append((times, round(delay, 3), code, status, mark))
+            if status == "interrupted" or delay < 0.001:
+                break
+            # The signal came once the run had taken all its intents: it ran to the end.
             assert code in (0, 128 + number, -number), errors
             assert rows == reference.rows and "Traceback" not in errors
-            continue
+            delay /= 4  # sooner, until one lands while the run is going
+        assert status == "interrupted", "no signal arrived while the run was going"
         assert "Traceback" not in errors
         if times == 1:
-            assert code == 128 + number and "events are stored; resume with" in errors, errors
+            assert code == 128 + number, errors
+            assert f"stopped; {mark:,} events are stored; resume with" in errors, errors
         elif code != -number:  # (the second signal may land as the process exits: killed)
             assert code == 128 + number, errors
             assert "stopped at once" in errors or "events are stored; resume with" in errors
         reference.assert_prefix(rows)
-        if times == 1:
-            assert status == "interrupted" and f"{mark:,} events are stored" in errors
         resume(database, tmp_path, scenario, reference.run_id, by_id=round_number % 2 == 0)
         assert database.rows() == reference.rows
-    print(f"\n{number.name} {type(database).__name__}: (signals, exit, status, high-water mark)")
+    print(f"\n{number.name} {type(database).__name__}: (signals, delay, exit, status, mark)")
     print("\n".join(map(str, outcomes)))
-    for times in (1, 2):
-        assert any(
-            count == times and status == "interrupted" for count, _, status, _ in outcomes
-        ), f"no {times} signal(s) arrived while the run was going"
+
+
+def stop(
+    database: Database,
+    tmp_path: Path,
+    scenario: Path,
+    number: signal.Signals,
+    times: int,
+    delay: float,
+) -> tuple[int, str, Rows]:
+    """Run the scenario and send it `times` signals `number`, the first `delay` seconds
+    after the run is begun in the store: the exit code, stderr and the rows stored."""
+    database.clear()
+    process = polyedge(database, tmp_path, "--config", str(scenario))
+    while not database.rows_of("SELECT 1 FROM runs") and process.poll() is None:
+        time.sleep(0.001)
+    time.sleep(delay)
+    for _ in range(times):
+        process.send_signal(number)
+        time.sleep(0.05)
+    code, errors = finish(process)
+    return code, errors, database.rows()
