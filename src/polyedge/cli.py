@@ -211,26 +211,27 @@ def run(
     if result.store is not None and result.store.matches_stored_digest is False:
         click.echo("polyedge: this run's digest differs from the stored one", err=True)
         sys.exit(1)
-    if result.store is not None and result.store.unwritten:
-        click.echo(
-            f"polyedge: {result.store.unwritten} events could not be stored; "
-            f"resume with: polyedge run --resume {result.run_id}",
-            err=True,
-        )
-        sys.exit(1)
+    how = (
+        f"resume with: polyedge run --resume {result.run_id}"
+        if resumable
+        else "a real-time run cannot be resumed"
+    )
     if result.interrupted:
         if result.store is not None:
-            how = (
-                f"resume with: polyedge run --resume {result.run_id}"
-                if resumable
-                else "a real-time run cannot be resumed"
-            )
             click.echo(
                 f"polyedge: stopped; {result.store.resumed_from + result.store.events_written:,} "
                 f"events are stored; {how}",
                 err=True,
             )
         sys.exit(stopped_by or 130)
+    if result.store is not None and (result.store.unwritten or result.store.status == "running"):
+        lost = (
+            f"{result.store.unwritten:,} events could not be stored"
+            if result.store.unwritten
+            else "the store could not be told that the run ended"
+        )
+        click.echo(f"polyedge: {lost}; {how}", err=True)
+        sys.exit(1)
 
 
 async def _stored_config(store: Store, run_id: uuid.UUID) -> TestConfig:

@@ -209,12 +209,14 @@ class _Persistence:
             await self.writer.close(STORE_CLOSE_TIMEOUT_S)
         stats = self.writer.stats if self.writer is not None else WriterStats()
         complete = not interrupted and not stats.unwritten
-        if self.stored.status != "completed":
-            await self.store.end_run(
-                self.run_id,
-                "completed" if complete else "interrupted",
-                digest if complete else None,
-            )
+        status = self.stored.status
+        if status != "completed":
+            status = "completed" if complete else "interrupted"
+            try:
+                await self.store.end_run(self.run_id, status, digest if complete else None)
+            except Exception as exc:  # the store is gone: the run stays resumable
+                status = "running"
+                stats.errors.append(f"marking the run's end: {type(exc).__name__}: {exc}")
         await self.store.close()  # before the summary, so it counts the closed connections
         connections = self.store.connections
         return StoreSummary(
@@ -229,6 +231,7 @@ class _Persistence:
             matches_stored_digest=(
                 digest == self.stored.digest if self.stored.status == "completed" else None
             ),
+            status=status,
             connections={
                 "opened": connections.opened,
                 "closed": connections.closed,

@@ -35,6 +35,9 @@ class StoreSummary:
     resumed_from: int  # events already stored when the run started (0: a new run)
     recovery_seconds: float
     matches_stored_digest: bool | None  # for a run stored complete before: same digest?
+    # The run's status in the store as it ends: completed, interrupted, or still running
+    # when the store could not be told (it went away): resumable either way.
+    status: str
     connections: dict[str, int]  # opened, closed, failed, in_use
     errors: list[str]
 

@@ -167,14 +167,19 @@ def _store_state(store: StoreSummary, result: RunResult) -> str:
     if store.retries:
         first = f" (first error: {store.errors[0]})" if store.errors else ""
         failed = f"the database failed {store.retries:,} write{'s' * (store.retries > 1)}{first}"
-    if store.unwritten:
+    if store.unwritten or store.status == "running":
         how = (
             f"the run can be resumed with: polyedge run --resume {result.run_id}"
             if result.mode == "virtual"
             else "a real-time run cannot be resumed"
         )
         cause = f"; {failed}" if failed else ""
-        return f"INCOMPLETE: {store.unwritten:,} events are not stored; {how}{cause}"
+        lost = (
+            f"{store.unwritten:,} events are not stored"
+            if store.unwritten
+            else "the run's end is not recorded"
+        )
+        return f"INCOMPLETE: {lost}; {how}{cause}"
     if failed:
         stored = store.resumed_from + store.events_written
         return (

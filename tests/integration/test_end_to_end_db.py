@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
+from polyedge import engine
 from polyedge.config import TestConfig
 from polyedge.engine import DryTestingEngine
 from polyedge.metrics import RunResult
@@ -148,6 +149,33 @@ def test_server_unreachable_for_seconds_mid_run(pg_url: str) -> None:
     assert result.store is not None and result.store.retries > 0
     assert result.store.connections["failed"] > 0
     assert_complete(pg_url, result, reference)
+
+
+def test_a_run_whose_database_is_lost_resumes_once_it_is_back(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database goes away for good mid-run: the run ends (after the store's close
+    timeout, shortened here) with events unwritten and resumable, and the resume, with
+    the database back, ends as the run that was never stopped."""
+    reference = uninterrupted()
+    monkeypatch.setattr(engine, "STORE_CLOSE_TIMEOUT_S", 1.0)
+
+    async def run() -> RunResult:
+        proxy, via_proxy = await proxy_to(pg_url)
+        task = asyncio.create_task(DryTestingEngine(config(), store=PostgresStore(via_proxy)).run())
+        while not await stored_or_zero(pg_url):  # wait for the first batch to land
+            await asyncio.sleep(0.01)
+        await proxy.cut()  # and never back on that address
+        return await task
+
+    lost = asyncio.run(run())
+    assert lost.store is not None and lost.store.unwritten > 0
+    events, distinct, high_water, status = asyncio.run(stored(pg_url))
+    assert events == distinct == high_water < reference.events
+    assert status == "running"  # the store was gone before the run could mark its end
+    resumed = asyncio.run(DryTestingEngine(config(), store=PostgresStore(pg_url)).run())
+    assert resumed.store is not None and resumed.store.resumed_from == high_water
+    assert_complete(pg_url, resumed, reference)
 
 
 @pytest.mark.parametrize("verbose", [False, True], ids=["plain", "verbose"])
