@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from polyedge.config import TestConfig
-from polyedge.engine import DryTestingEngine, _Pipeline
+from polyedge.engine import DryTestingEngine, _Pipeline, identity
 from polyedge.fixedpoint import SCALE
 from polyedge.scheduler import VirtualScheduler
 from polyedge.types import Intent, Order
@@ -31,9 +31,14 @@ def _intents(pipeline: _Pipeline) -> list[Intent]:
     ]
 
 
+def _default_pipeline() -> _Pipeline:
+    config = TestConfig()
+    return _Pipeline(config, VirtualScheduler(), identity(config))
+
+
 @pytest.mark.benchmark(group="route x1000")
 def test_route_stdlib_equivalent(benchmark: Any) -> None:
-    pipeline = _Pipeline(TestConfig(), VirtualScheduler())
+    pipeline = _default_pipeline()
     intents = _intents(pipeline)
 
     def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -52,7 +57,7 @@ def test_route_stdlib_equivalent(benchmark: Any) -> None:
 @pytest.mark.benchmark(group="route x1000")
 def test_route_router(benchmark: Any) -> None:
     def setup() -> tuple[tuple[Any, ...], dict[str, Any]]:
-        pipeline = _Pipeline(TestConfig(), VirtualScheduler())
+        pipeline = _default_pipeline()
         return (pipeline, _intents(pipeline)), {}
 
     def route_all(pipeline: _Pipeline, intents: list[Intent]) -> None:

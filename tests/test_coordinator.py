@@ -27,7 +27,7 @@ from polyedge.coordinator import (
     GroupState,
     IllegalGroupTransition,
 )
-from polyedge.engine import DryTestingEngine, _Pipeline
+from polyedge.engine import DryTestingEngine, _Pipeline, identity
 from polyedge.fixedpoint import SCALE, to_units
 from polyedge.scheduler import VirtualScheduler
 from polyedge.types import ArbitrageGroup, Intent, OrderState, Side, Venue
@@ -78,7 +78,7 @@ def world(
         VenueConfig(venue=venue, **(quiet | (given or {}))) for venue, _, _, _, _, given in sides
     ]
     config = TestConfig(markets=markets, venues=venues, arbitrage=ArbitrageConfig(**arbitrage))
-    return _Pipeline(config, VirtualScheduler())
+    return _Pipeline(config, VirtualScheduler(), identity(config))
 
 
 def legs(

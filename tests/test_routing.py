@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from polyedge.config import TestConfig, VenueConfig
-from polyedge.engine import _Pipeline
+from polyedge.engine import _Pipeline, identity
 from polyedge.fixedpoint import SCALE
 from polyedge.routing import OrderRouter
 from polyedge.scheduler import VirtualScheduler
@@ -16,7 +16,8 @@ from polyedge.types import Cancel, Intent, Market, OrderState, Venue
 
 def pipeline(**venue_settings: Any) -> _Pipeline:
     venues = [VenueConfig(venue=v, **venue_settings) for v in Venue]
-    return _Pipeline(TestConfig(venues=venues), VirtualScheduler())
+    config = TestConfig(venues=venues)
+    return _Pipeline(config, VirtualScheduler(), identity(config))
 
 
 def intent(p: _Pipeline, intent_id: int, venue: Venue, **fields: Any) -> Intent:

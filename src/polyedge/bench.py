@@ -33,7 +33,7 @@ from polyedge.config import (
     TestConfig,
     VenueConfig,
 )
-from polyedge.engine import DryTestingEngine, _Pipeline
+from polyedge.engine import DryTestingEngine, _Pipeline, identity
 from polyedge.events import OrderRow, Row, run_uuid
 from polyedge.fixedpoint import SCALE
 from polyedge.recovery import recover
@@ -145,7 +145,8 @@ def routing(sizes: Sizes) -> Measurement:
     state: dict[str, Any] = {}
 
     def setup() -> None:
-        pipeline = _Pipeline(TestConfig(), VirtualScheduler())
+        config = TestConfig()
+        pipeline = _Pipeline(config, VirtualScheduler(), identity(config))
         market = pipeline.markets["KXBTC-100K"]
         state["route"] = pipeline.router.route
         state["intents"] = [

@@ -26,7 +26,7 @@ from polyedge.errors import PolyedgeError
 from polyedge.metrics import RunResult
 from polyedge.recovery import Recovery
 from polyedge.recovery import recover as rebuild_state
-from polyedge.report import render, write_json
+from polyedge.report import render, resume_hint, write_json
 from polyedge.store import DEFAULT_SQLITE, Store, StoreError, open_store
 from polyedge.store.driver import run_loop
 from polyedge.store.postgres import schema_sql
@@ -195,8 +195,8 @@ def run(
     except PolyedgeError as exc:
         _fail(str(exc))
     stopped_by = 128 + signals[0] if signals else 0
-    resumable = store is not None and config.mode == "virtual"
     if result is None:  # a second signal: stopped at once, no report
+        resumable = store is not None and config.mode == "virtual"
         how = f": resume with polyedge run --resume {engine.run_id}" if resumable else ""
         click.echo(f"polyedge: stopped at once{how}", err=True)
         sys.exit(stopped_by)
@@ -211,16 +211,11 @@ def run(
     if result.store is not None and result.store.matches_stored_digest is False:
         click.echo("polyedge: this run's digest differs from the stored one", err=True)
         sys.exit(1)
-    how = (
-        f"resume with: polyedge run --resume {result.run_id}"
-        if resumable
-        else "a real-time run cannot be resumed"
-    )
     if result.interrupted:
         if result.store is not None:
             click.echo(
-                f"polyedge: stopped; {result.store.resumed_from + result.store.events_written:,} "
-                f"events are stored; {how}",
+                f"polyedge: stopped; {result.store.events_stored:,} events are stored; "
+                f"{resume_hint(result)}",
                 err=True,
             )
         sys.exit(stopped_by or 130)
@@ -230,7 +225,7 @@ def run(
             if result.store.unwritten
             else "the store could not be told that the run ended"
         )
-        click.echo(f"polyedge: {lost}; {how}", err=True)
+        click.echo(f"polyedge: {lost}; {resume_hint(result)}", err=True)
         sys.exit(1)
 
 

@@ -52,11 +52,12 @@ STORE_ABANDON_TIMEOUT_S = 2.0  # how long a run stopped at once waits to mark it
 class _Pipeline:
     """Every component of one run, wired together."""
 
-    def __init__(self, config: TestConfig, scheduler: Scheduler) -> None:
+    def __init__(self, config: TestConfig, scheduler: Scheduler, defined: uuid.UUID) -> None:
+        """`defined`: identity(config), where the digest starts."""
         self.config = config
         self.scheduler = scheduler
         self.metrics = RunMetrics()
-        self.log = EventLog(identity(config))  # the digest starts from the run's identity
+        self.log = EventLog(defined)
         self.markets: dict[str, Market] = config.build_markets()
         tapes = _tapes(config, self.markets)
         venue_configs = config.venue_configs()
@@ -265,8 +266,9 @@ class DryTestingEngine:
         self._store = store
         self._stopping = False
         self._cut = False  # the run stopped before taking all its intents
+        self._identity = identity(self.config)  # reads the replayed files: once
         deterministic = self.config.mode == "virtual" and source is None
-        self.run_id: uuid.UUID = identity(self.config) if deterministic else uuid.uuid4()
+        self.run_id: uuid.UUID = self._identity if deterministic else uuid.uuid4()
 
     def stop(self) -> None:
         """Take no new intents; let the orders in flight finish; run() then returns."""
@@ -281,7 +283,7 @@ class DryTestingEngine:
         scheduler: Scheduler = (
             VirtualScheduler() if self.config.mode == "virtual" else RealtimeScheduler()
         )
-        pipeline = _Pipeline(self.config, scheduler)
+        pipeline = _Pipeline(self.config, scheduler, self._identity)
         persistence = _Persistence(self._store, pipeline, self.run_id) if self._store else None
         try:
             if persistence is not None:

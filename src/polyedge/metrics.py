@@ -41,6 +41,11 @@ class StoreSummary:
     connections: dict[str, int]  # opened, closed, failed, in_use
     errors: list[str]
 
+    @property
+    def events_stored(self) -> int:
+        """The run's events in the store now: 1..events_stored."""
+        return self.resumed_from + self.events_written
+
 
 @dataclass(frozen=True, slots=True)
 class ArbitrageSummary:

@@ -160,6 +160,13 @@ def _store_table(store: StoreSummary, result: RunResult) -> Table:
     return table
 
 
+def resume_hint(result: RunResult) -> str:
+    """How a stored run that did not end complete is continued, if it can be."""
+    if result.mode != "virtual":
+        return "a real-time run cannot be resumed"
+    return f"resume with: polyedge run --resume {result.run_id}"
+
+
 def _store_state(store: StoreSummary, result: RunResult) -> str:
     """What the database did, in words: how many writes it failed and the first error
     (`polyedge run --verbose` prints each), and whether every event is stored after all."""
@@ -168,23 +175,17 @@ def _store_state(store: StoreSummary, result: RunResult) -> str:
         first = f" (first error: {store.errors[0]})" if store.errors else ""
         failed = f"the database failed {store.retries:,} write{'s' * (store.retries > 1)}{first}"
     if store.unwritten or store.status == "running":
-        how = (
-            f"the run can be resumed with: polyedge run --resume {result.run_id}"
-            if result.mode == "virtual"
-            else "a real-time run cannot be resumed"
-        )
         cause = f"; {failed}" if failed else ""
         lost = (
             f"{store.unwritten:,} events are not stored"
             if store.unwritten
             else "the run's end is not recorded"
         )
-        return f"INCOMPLETE: {lost}; {how}{cause}"
+        return f"INCOMPLETE: {lost}; {resume_hint(result)}{cause}"
     if failed:
-        stored = store.resumed_from + store.events_written
         return (
             f"recovered: {failed}; each write was retried until it succeeded, and all "
-            f"{stored:,} events are stored"
+            f"{store.events_stored:,} events are stored"
         )
     return "ok"
 

@@ -107,7 +107,6 @@ class BatchWriter:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        self.stats.unwritten = self._buffered
 
     async def _run(self) -> None:
         writes: deque[asyncio.Task[None]] = deque()  # oldest first; each commits after the last
