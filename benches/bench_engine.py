@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from polyedge.config import TestConfig
-from polyedge.engine import DryTestingEngine, _Pipeline, identity
+from polyedge.engine import DryTestingEngine, Pipeline, identity
 from polyedge.fixedpoint import SCALE
 from polyedge.scheduler import VirtualScheduler
 from polyedge.types import Intent, Order
@@ -23,7 +23,7 @@ from polyedge.types import Intent, Order
 BATCH = 1_000
 
 
-def _intents(pipeline: _Pipeline) -> list[Intent]:
+def _intents(pipeline: Pipeline) -> list[Intent]:
     market = pipeline.markets["KXBTC-100K"]
     return [
         Intent(intent_id=n, market=market, side="buy", outcome="yes", price=10_000, size=SCALE)
@@ -31,9 +31,9 @@ def _intents(pipeline: _Pipeline) -> list[Intent]:
     ]
 
 
-def _default_pipeline() -> _Pipeline:
+def _default_pipeline() -> Pipeline:
     config = TestConfig()
-    return _Pipeline(config, VirtualScheduler(), identity(config))
+    return Pipeline(config, VirtualScheduler(), identity(config))
 
 
 @pytest.mark.benchmark(group="route x1000")
@@ -60,7 +60,7 @@ def test_route_router(benchmark: Any) -> None:
         pipeline = _default_pipeline()
         return (pipeline, _intents(pipeline)), {}
 
-    def route_all(pipeline: _Pipeline, intents: list[Intent]) -> None:
+    def route_all(pipeline: Pipeline, intents: list[Intent]) -> None:
         route = pipeline.router.route
         for intent in intents:
             route(intent, 0)

@@ -27,7 +27,7 @@ from polyedge.coordinator import (
     GroupState,
     IllegalGroupTransition,
 )
-from polyedge.engine import DryTestingEngine, _Pipeline, identity
+from polyedge.engine import DryTestingEngine, Pipeline, identity
 from polyedge.fixedpoint import SCALE, to_units
 from polyedge.scheduler import VirtualScheduler
 from polyedge.types import ArbitrageGroup, Intent, OrderState, Side, Venue
@@ -50,7 +50,7 @@ def world(
     pm_depth: int = 1_000,
     ks_depth: int = 1_000,
     **arbitrage: Any,
-) -> _Pipeline:
+) -> Pipeline:
     """Polymarket YES quoted 0.39/0.41, Kalshi NO quoted 0.44/0.46: an edge of 0.13."""
     sides = (
         (Venue.POLYMARKET, "pm", "ks", "0.40", pm_depth, pm),
@@ -78,11 +78,11 @@ def world(
         VenueConfig(venue=venue, **(quiet | (given or {}))) for venue, _, _, _, _, given in sides
     ]
     config = TestConfig(markets=markets, venues=venues, arbitrage=ArbitrageConfig(**arbitrage))
-    return _Pipeline(config, VirtualScheduler(), identity(config))
+    return Pipeline(config, VirtualScheduler(), identity(config))
 
 
 def legs(
-    p: _Pipeline,
+    p: Pipeline,
     tif: str = "FOK",
     yes: str = "0.41",
     no: str = "0.46",
@@ -117,7 +117,7 @@ def legs(
     return ArbitrageGroup(group_id=1, legs=(yes_leg, no_leg))
 
 
-def execute(p: _Pipeline, group: ArbitrageGroup) -> GroupRecord:
+def execute(p: Pipeline, group: ArbitrageGroup) -> GroupRecord:
     async def run() -> None:
         p.router.route(group, 0)
         await p.advance(None)
@@ -137,7 +137,7 @@ def positions(record: GroupRecord) -> dict[tuple[str, str], int]:
     return {key: size for key, size in held.items() if size}
 
 
-def no_unreported_exposure(p: _Pipeline, record: GroupRecord) -> None:
+def no_unreported_exposure(p: Pipeline, record: GroupRecord) -> None:
     metrics = p.coordinator.metrics
     assert (
         record.residual == sum(positions(record).values())

@@ -476,13 +476,13 @@ def test_other_recordings_under_the_same_config_are_another_run(tmp_path: Path) 
 
 
 def test_the_venues_books_follow_the_recorded_quotes(tmp_path: Path) -> None:
-    from polyedge.engine import _Pipeline, identity
+    from polyedge.engine import Pipeline, identity
     from polyedge.scheduler import VirtualScheduler
 
     config = TestConfig.load(replay_toml(tmp_path))
     tapes = read_market_data(SAMPLE_MARKET, MARKETS)
     scheduler = VirtualScheduler()
-    pipeline = _Pipeline(config, scheduler, identity(config))
+    pipeline = Pipeline(config, scheduler, identity(config))
     for at in (0, 2 * S + S // 2, 30 * S, 60 * S):
         scheduler.run_until(at)
         for market_id, tape in tapes.items():

@@ -7,20 +7,20 @@ from typing import Any
 import pytest
 
 from polyedge.config import TestConfig, VenueConfig
-from polyedge.engine import _Pipeline, identity
+from polyedge.engine import Pipeline, identity
 from polyedge.fixedpoint import SCALE
 from polyedge.routing import OrderRouter
 from polyedge.scheduler import VirtualScheduler
 from polyedge.types import Cancel, Intent, Market, OrderState, Venue
 
 
-def pipeline(**venue_settings: Any) -> _Pipeline:
+def pipeline(**venue_settings: Any) -> Pipeline:
     venues = [VenueConfig(venue=v, **venue_settings) for v in Venue]
     config = TestConfig(venues=venues)
-    return _Pipeline(config, VirtualScheduler(), identity(config))
+    return Pipeline(config, VirtualScheduler(), identity(config))
 
 
-def intent(p: _Pipeline, intent_id: int, venue: Venue, **fields: Any) -> Intent:
+def intent(p: Pipeline, intent_id: int, venue: Venue, **fields: Any) -> Intent:
     market: Market = next(m for m in p.markets.values() if m.venue is venue)
     values: dict[str, Any] = dict(
         intent_id=intent_id,

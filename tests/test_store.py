@@ -576,13 +576,13 @@ def sql(store: Store, query: str) -> Any:
 
 def capture_rows(config: TestConfig, limit: int) -> tuple[list[OrderRow], list[Row]]:
     """The order and event rows of the first `limit` events of a run, as the log flushes them."""
-    from polyedge.engine import _Pipeline, identity
+    from polyedge.engine import Pipeline, identity
     from polyedge.scheduler import VirtualScheduler
     from polyedge.state import order_row
 
     orders: list[OrderRow] = []
     events: list[Row] = []
-    pipeline = _Pipeline(config, VirtualScheduler(), identity(config))
+    pipeline = Pipeline(config, VirtualScheduler(), identity(config))
 
     def keep(new_orders: list[Any], new_events: Events) -> None:
         if len(events) < limit:

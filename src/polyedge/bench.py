@@ -33,7 +33,7 @@ from polyedge.config import (
     TestConfig,
     VenueConfig,
 )
-from polyedge.engine import DryTestingEngine, _Pipeline, identity
+from polyedge.engine import DryTestingEngine, Pipeline, identity
 from polyedge.events import OrderRow, Row, run_uuid
 from polyedge.fixedpoint import SCALE
 from polyedge.recovery import recover
@@ -146,7 +146,7 @@ def routing(sizes: Sizes) -> Measurement:
 
     def setup() -> None:
         config = TestConfig()
-        pipeline = _Pipeline(config, VirtualScheduler(), identity(config))
+        pipeline = Pipeline(config, VirtualScheduler(), identity(config))
         market = pipeline.markets["KXBTC-100K"]
         state["route"] = pipeline.router.route
         state["intents"] = [

@@ -413,6 +413,38 @@ class ArbitrageConfig(_Model):
     unwind: UnwindPolicy = Field(default_factory=UnwindPolicy)
 
 
+class StrategyConfig(_Model):
+    """A closed-loop strategy (polyedge.strategy): which one, its parameters, what it sees.
+
+    A strategy run lasts until the strategy stops, or `duration_s` simulated seconds (a
+    run sized by `intents` lasts `intents / arrival_rate` seconds: what the generator
+    would take).
+    """
+
+    path: str | None = Field(
+        default=None,
+        description='"file.py:Class" or "module:Class" (the CLI\'s --strategy gives it too)',
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="keyword arguments of the strategy's constructor"
+    )
+    raw: bool = Field(
+        default=False,
+        description="deliver the venues' messages as sent (duplicates, late acks), unchecked",
+    )
+    book_interval_s: float = Field(
+        default=0.1, gt=0, description="a market's book is published this often"
+    )
+    book_levels: int = Field(default=5, ge=1, le=100, description="levels a side, in a book")
+    market_data: dict[Venue, Latency] = Field(
+        default_factory=dict,
+        description="latency of the book feed, by venue (default: lognormal, median 10 ms)",
+    )
+
+    def market_data_latency(self, venue: Venue) -> Latency:
+        return self.market_data.get(venue) or _default_latency(10)
+
+
 def _default_markets() -> list[MarketConfig]:
     return [
         MarketConfig(venue=Venue.POLYMARKET, market_id="pm-btc-100k", twin="KXBTC-100K"),
@@ -454,6 +486,9 @@ class TestConfig(_Model):
     mode: Literal["virtual", "realtime"] = "virtual"
     batch_size: int = Field(default=1024, ge=1, le=1 << 20)
     replay: ReplayConfig | None = None
+    # Left out of the JSON when None: a run without a strategy is defined, and identified,
+    # as it was before strategies existed.
+    strategy: StrategyConfig | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

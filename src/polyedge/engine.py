@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import sys
 import uuid
+from pathlib import Path
 from collections.abc import AsyncGenerator, Callable
 
 from polyedge import _core
 from polyedge._core.definitions import LOCAL_REASONS
 from polyedge.collector import fewer_collections
-from polyedge.config import ConfigError, TestConfig
+from polyedge.config import ConfigError, StrategyConfig, TestConfig
 from polyedge.coordinator import Coordinator
 from polyedge.events import EventLog, run_uuid
 from polyedge.fixedpoint import SCALE, Rounding, round_div
@@ -41,19 +43,25 @@ from polyedge.sources import IntentSource, timed_batches, unchecked_batches
 from polyedge.state import OrderTracker
 from polyedge.store.base import RunRecord, Store, StoreError, WriterStats
 from polyedge.store.writer import BatchWriter
+from polyedge.strategy import Context, OrderTruth, Strategy, StrategyError, load_strategy
 from polyedge.types import Intent, Market, Order, Outcome, Venue
 from polyedge.venues.simulator import VenueSimulator
 
 Progress = Callable[[int], None]  # called with the number of intents taken so far
 STORE_CLOSE_TIMEOUT_S = 60.0  # how long the end of a run waits for a store that is down
 STORE_ABANDON_TIMEOUT_S = 2.0  # how long a run stopped at once waits to mark itself stopped
+NS_PER_S = 1_000_000_000
+STRATEGY_STEP_NS = NS_PER_S  # a strategy run looks up (signals, progress, store) this often
 
 
-class _Pipeline:
-    """Every component of one run, wired together."""
+class Pipeline:
+    """Every component of one run, wired together: what a strategy's orders go through
+    and what tests and benchmarks drive directly.
+
+    `defined` is identity(config), where the event log's digest starts.
+    """
 
     def __init__(self, config: TestConfig, scheduler: Scheduler, defined: uuid.UUID) -> None:
-        """`defined`: identity(config), where the digest starts."""
         self.config = config
         self.scheduler = scheduler
         self.metrics = RunMetrics()
@@ -91,6 +99,15 @@ class _Pipeline:
         )
         self.router.start_group = self.coordinator.start
         self.tracker.groups = self.coordinator
+
+    def send(self, intent: Intent) -> Order:
+        """Route `intent` now, as an arriving intent is routed (and counted); the order it
+        became. A full lane under the "wait" policy has its executor take what is queued."""
+        router, now = self.router, self.scheduler.now
+        while (full := router.route(intent, now)) is not None:
+            self.executors_by_venue[full.venue].drain()
+        self.executors_by_venue[intent.market.venue].drain()
+        return self.tracker.in_flight[intent.intent_id]
 
     def submit_now(self, intent: Intent) -> Order:
         """Send `intent` to its venue at once (the coordinator's legs and unwinds)."""
@@ -132,7 +149,7 @@ class _Persistence:
     would log uninterrupted: a stopped run stores nothing it logs while it drains.
     """
 
-    def __init__(self, store: Store, pipeline: _Pipeline, run_id: uuid.UUID) -> None:
+    def __init__(self, store: Store, pipeline: Pipeline, run_id: uuid.UUID) -> None:
         self.store = store
         self.pipeline = pipeline
         self.run_id = run_id
@@ -246,13 +263,16 @@ class _Persistence:
 class DryTestingEngine:
     """`await DryTestingEngine(config).run()` runs a dry test and returns its RunResult.
 
-    `source` replaces the seeded intent generator (see polyedge.sources): an async
+    `strategy` (a polyedge.Strategy; or the one config.strategy.path names) is the bot in
+    the loop: it sends the run's orders and sees the venues' answers. `source` replaces
+    the seeded intent generator with an open-loop stream (see polyedge.sources): an async
     iterator of Intent | Cancel (or of (arrival time in ns, intent) pairs), or an
     iterable of batches of such pairs; arrival times must not decrease. With a `store`,
     every event is written to it under `run_id`. A deterministic run (virtual time, no
     `source`) already stored there, in part or whole, is replayed: a part is continued
     from its high-water mark, so the result is the same as one uninterrupted run, and a
-    completed run is checked against its stored digest, not written again.
+    completed run is checked against its stored digest, not written again. A strategy
+    run's id includes the strategy's class, its source file and its attributes.
     """
 
     def __init__(
@@ -260,15 +280,29 @@ class DryTestingEngine:
         config: TestConfig | None = None,
         source: IntentSource | None = None,
         store: Store | None = None,
+        strategy: Strategy | None = None,
     ) -> None:
         self.config = config or TestConfig()
+        if strategy is None and self.config.strategy is not None and self.config.strategy.path:
+            strategy = load_strategy(self.config.strategy.path, self.config.strategy.params)
+        if strategy is not None and (source is not None or self._replays_orders()):
+            raise ConfigError("a run has one source of orders: a strategy or recorded intents")
         self._source = source
+        self._strategy = strategy
         self._store = store
         self._stopping = False
         self._cut = False  # the run stopped before taking all its intents
         self._identity = identity(self.config)  # reads the replayed files: once
         deterministic = self.config.mode == "virtual" and source is None
-        self.run_id: uuid.UUID = self._identity if deterministic else uuid.uuid4()
+        if not deterministic:
+            self.run_id: uuid.UUID = uuid.uuid4()
+        elif strategy is not None:
+            self.run_id = run_uuid(self._identity.bytes + _fingerprint(strategy))
+        else:
+            self.run_id = self._identity
+
+    def _replays_orders(self) -> bool:
+        return self.config.replay is not None and self.config.replay.orders is not None
 
     def stop(self) -> None:
         """Take no new intents; let the orders in flight finish; run() then returns."""
@@ -283,12 +317,20 @@ class DryTestingEngine:
         scheduler: Scheduler = (
             VirtualScheduler() if self.config.mode == "virtual" else RealtimeScheduler()
         )
-        pipeline = _Pipeline(self.config, scheduler, self._identity)
+        pipeline = Pipeline(self.config, scheduler, self._identity)
+        context = None
+        if self._strategy is not None:
+            context = Context(pipeline, self._strategy, self.config.strategy or StrategyConfig())
+            pipeline.tracker.listener = context
         persistence = _Persistence(self._store, pipeline, self.run_id) if self._store else None
         try:
             if persistence is not None:
                 await persistence.start()
-            if self.config.mode == "virtual":
+            if context is not None and self.config.mode == "virtual":
+                await self._run_strategy_virtual(pipeline, context, progress, persistence)
+            elif context is not None:
+                await self._run_strategy_realtime(pipeline, context)
+            elif self.config.mode == "virtual":
                 await self._run_virtual(pipeline, progress, persistence)
             else:
                 await self._run_realtime(pipeline, progress, persistence)
@@ -298,12 +340,65 @@ class DryTestingEngine:
             if persistence is not None:
                 await persistence.abandon()
             raise
+        except StrategyError:  # what was logged up to the error stays stored, resumable
+            if persistence is not None:
+                persistence.seal()
+                await persistence.finish(pipeline.log.digest(), interrupted=True)
+            raise
         finally:
             if self._store is not None:
                 await self._store.close()
-        return _result(pipeline, self.run_id, wall_clock() - started, self._cut, digest, store)
+        truth = context.truth() if context is not None else None
+        return _result(
+            pipeline, self.run_id, wall_clock() - started, self._cut, digest, store, truth
+        )
 
-    def _batches(self, pipeline: _Pipeline, batch_size: int) -> AsyncGenerator[list[Timed], None]:
+    def _horizon(self) -> int:
+        """How long a strategy run lasts at most (ns): duration_s, or the time the
+        generator would take for `intents` at `arrival_rate`."""
+        config = self.config
+        if config.duration_s is not None:
+            return round(config.duration_s * NS_PER_S)
+        assert config.intents is not None
+        return round(config.intents * NS_PER_S / config.arrival_rate)
+
+    async def _run_strategy_virtual(
+        self,
+        pipeline: Pipeline,
+        context: Context,
+        progress: Progress | None,
+        persistence: _Persistence | None,
+    ) -> None:
+        scheduler = pipeline.scheduler
+        room = persistence.room if persistence else _no_wait
+        horizon = self._horizon()
+        scheduler.schedule(0, context.start, (horizon,))
+        while not context.closed:
+            if self._stopping and not context.stopping:
+                # Where the uninterrupted run would go on: it stores up to here.
+                self._cut = True
+                if persistence is not None:
+                    persistence.seal()
+                context.stop()
+            await pipeline.advance(min(scheduler.now + STRATEGY_STEP_NS, horizon))
+            if progress:
+                progress(pipeline.taken())
+            await room()  # the store's buffer is full: wait for the writer
+            await asyncio.sleep(0)  # let the loop breathe (signals, other tasks)
+        await pipeline.advance(None)  # what the strategy sent finishes
+
+    async def _run_strategy_realtime(self, pipeline: Pipeline, context: Context) -> None:
+        scheduler = pipeline.scheduler
+        assert isinstance(scheduler, RealtimeScheduler)
+        scheduler.schedule(0, context.start, (self._horizon(),))
+        idle = asyncio.ensure_future(scheduler.idle())
+        while not (await asyncio.wait({idle}, timeout=0.05))[0]:
+            if self._stopping and not context.stopping:
+                self._cut = True  # real time is not replayed: all it logs is stored
+                context.stop()
+        idle.result()  # what an action raised
+
+    def _batches(self, pipeline: Pipeline, batch_size: int) -> AsyncGenerator[list[Timed], None]:
         source = self._source
         replay = self.config.replay
         if source is None and replay is not None and replay.orders is not None:
@@ -313,7 +408,7 @@ class DryTestingEngine:
         return timed_batches(source, batch_size, lambda: pipeline.scheduler.now)
 
     async def _run_virtual(
-        self, pipeline: _Pipeline, progress: Progress | None, persistence: _Persistence | None
+        self, pipeline: Pipeline, progress: Progress | None, persistence: _Persistence | None
     ) -> None:
         scheduler = pipeline.scheduler
         assert isinstance(scheduler, VirtualScheduler)
@@ -341,7 +436,7 @@ class DryTestingEngine:
         await pipeline.coordinator.finish()
 
     async def _run_realtime(
-        self, pipeline: _Pipeline, progress: Progress | None, persistence: _Persistence | None
+        self, pipeline: Pipeline, progress: Progress | None, persistence: _Persistence | None
     ) -> None:
         scheduler = pipeline.scheduler
         assert isinstance(scheduler, RealtimeScheduler)
@@ -383,6 +478,17 @@ def identity(config: TestConfig) -> uuid.UUID:
     return run_uuid(defined)
 
 
+def _fingerprint(strategy: Strategy) -> bytes:
+    """What defines a strategy for a run's id: its class, its source file and its
+    attributes as constructed."""
+    cls = type(strategy)
+    defined = f"{cls.__module__}.{cls.__qualname__}".encode()
+    with contextlib.suppress(OSError, TypeError):
+        defined += Path(inspect.getfile(cls)).read_bytes()
+    attributes = getattr(strategy, "__dict__", {})
+    return defined + repr(sorted(attributes.items())).encode()
+
+
 def _tapes(config: TestConfig, markets: dict[str, Market]) -> dict[str, MarketTape]:
     """The recorded market data the venues' books follow, by market id."""
     replay = config.replay
@@ -415,12 +521,13 @@ def _nothing() -> None:
 
 
 def _result(
-    pipeline: _Pipeline,
+    pipeline: Pipeline,
     run_id: uuid.UUID,
     wall_seconds: float,
     interrupted: bool,
     digest: str,
     store: StoreSummary | None,
+    truth: dict[int, OrderTruth] | None = None,
 ) -> RunResult:
     metrics, log = pipeline.metrics, pipeline.log
     taken = pipeline.taken()
@@ -472,4 +579,5 @@ def _result(
             if simulator.faults
         },
         faults_handled=dict(sorted(metrics.faults_handled.items())),
+        truth=truth,
     )

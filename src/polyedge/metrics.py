@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from polyedge._core import LatencyHistogram, Position, RunMetrics
+from polyedge._core import LatencyHistogram, OrderState, Position, RunMetrics
 from polyedge._core.histogram_py import LatencySummary
 from polyedge._core.metrics_py import ILLEGAL_EXAMPLES, IllegalTransitionRecord, Settlement
 
@@ -14,12 +14,26 @@ __all__ = [
     "IllegalTransitionRecord",
     "LatencyHistogram",
     "LatencySummary",
+    "OrderTruth",
     "Position",
     "RunMetrics",
     "RunResult",
     "Settlement",
     "StoreSummary",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTruth:
+    """An order as the engine's strict state machine ended it (or left it, still
+    working): the truth a bot's own bookkeeping is reconciled with (strategy.reconcile).
+    `trade_ids` are its fills' ids, each once; `state` may be given by name."""
+
+    order_id: int
+    state: OrderState | str
+    filled: int
+    fees: int
+    trade_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +116,5 @@ class RunResult:
     settlements: list[Settlement] = field(default_factory=list)
     faults_injected: dict[str, dict[str, int]] = field(default_factory=dict)  # venue -> kind
     faults_handled: dict[str, int] = field(default_factory=dict)  # how the engine coped
+    # A raw-mode strategy run: every order it sent as the engine ended it (reconcile()).
+    truth: dict[int, OrderTruth] | None = None

@@ -15,6 +15,7 @@ cdef class OrderTracker:
     cdef list _histograms  # venue index x latency kind -> its histogram, once used
     cdef int64_t _ended[STATES]  # orders ended, by final state
     cdef public object groups
+    cdef public object listener
     cdef readonly dict in_flight
 
     cpdef bint register(self, Order order) except -1
@@ -27,6 +28,7 @@ cdef class OrderTracker:
         object fee=*,
         str reason=*,
         object trade_id=*,
+        object liquidity=*,
     ) except -1
     cdef int _record_latency(
         self, object venue, Py_ssize_t venue_index, Py_ssize_t kind, int64_t start, int64_t now

@@ -65,6 +65,7 @@ cdef class OrderTracker:
             raise RuntimeError(f"tracker.pxd counts {STATES} states, there are {len(OrderState)}")
         self._histograms = [None] * (len(VENUE_INDEX) * len(_LATENCY_KINDS))
         self.groups = NoGroups()  # the coordinator, wired in by the engine
+        self.listener = None  # a strategy's context, wired in by the engine
 
     cpdef bint register(self, Order order) except -1:
         """Add a new order; False if its id is already in flight."""
@@ -86,9 +87,11 @@ cdef class OrderTracker:
         object fee=0,
         str reason="",
         object trade_id=0,
+        object liquidity=None,
     ) except -1:
-        """Apply `event` (for fills: FILL, with the size filled and the venue's trade id)
-        to `order` now; False, with the refusal recorded, when the move is illegal."""
+        """Apply `event` (for fills: FILL, with the size filled, the venue's trade id and
+        whether the order made or took liquidity) to `order` now; False, with the refusal
+        recorded, when the move is illegal. Then the listener, if any, hears of it."""
         cdef int64_t now = now_of(self._scheduler)  # a C int: no Python int made an event
         before = order.state
         cdef bint first_fill = order.filled == 0
@@ -100,6 +103,10 @@ cdef class OrderTracker:
                 if trade_id and trade_id <= order.last_trade:
                     self.handled("duplicate_fill_refused")
                     self._refuse(order, event, price, size, fee, DUPLICATE_TRADE, now, False)
+                    if self.listener is not None:
+                        self.listener.message(
+                            order, event, price, size, fee, reason, trade_id, liquidity, False
+                        )
                     return False
                 order.fill(size)
                 order.last_trade = trade_id
@@ -113,6 +120,10 @@ cdef class OrderTracker:
             if late_ack:
                 self.handled("late_ack_ignored")
             self._refuse(order, event, price, size, fee, reason, now, not late_ack)
+            if self.listener is not None:
+                self.listener.message(
+                    order, event, price, size, fee, reason, trade_id, liquidity, False
+                )
             return False
 
         order.answers += 1
@@ -161,6 +172,8 @@ cdef class OrderTracker:
                 self.groups.filled(order, price, size, fee)
             if terminal:
                 self.groups.order_ended(order)
+        if self.listener is not None:
+            self.listener.message(order, event, price, size, fee, reason, trade_id, liquidity, True)
         return True
 
     cdef int _record_latency(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from polyedge._core.definitions import (
     DUPLICATE_TRADE,
+    Liquidity,
     OrderEvent,
     OrderState,
     Outcome,
@@ -51,6 +52,25 @@ class GroupWatcher(Protocol):
     def order_ended(self, order: Order) -> None: ...
 
 
+class Listener(Protocol):
+    """What hears every message about every order once the tracker has dealt with it (a
+    strategy's context): `applied` False when the tracker refused it (a duplicate fill, a
+    late ack, an illegal move). `event` is as logged (a fill: FILL or PARTIAL_FILL)."""
+
+    def message(
+        self,
+        order: Order,
+        event: OrderEvent,
+        price: int,
+        size: int,
+        fee: int,
+        reason: str,
+        trade_id: int,
+        liquidity: Liquidity | None,
+        applied: bool,
+    ) -> None: ...
+
+
 class NoGroups:
     """The group watcher of a tracker that has none wired in."""
 
@@ -62,7 +82,16 @@ class NoGroups:
 
 
 class OrderTracker:
-    __slots__ = ("_ended", "_log", "_metrics", "_reasons", "_scheduler", "groups", "in_flight")
+    __slots__ = (
+        "_ended",
+        "_log",
+        "_metrics",
+        "_reasons",
+        "_scheduler",
+        "groups",
+        "in_flight",
+        "listener",
+    )
 
     def __init__(
         self, log: EventLog, metrics: RunMetrics, scheduler: Scheduler, reasons: dict[str, int]
@@ -74,6 +103,7 @@ class OrderTracker:
         self.in_flight: dict[int, Order] = {}
         self._ended = [0] * len(OrderState)  # orders ended, by their final state's value
         self.groups: GroupWatcher = NoGroups()  # the coordinator, wired in by the engine
+        self.listener: Listener | None = None  # a strategy's context, wired in by the engine
 
     def register(self, order: Order) -> bool:
         """Add a new order; False if its id is already in flight."""
@@ -96,11 +126,13 @@ class OrderTracker:
         fee: int = 0,
         reason: str = "",
         trade_id: int = 0,
+        liquidity: Liquidity | None = None,
     ) -> bool:
-        """Apply `event` (for fills: FILL, with the size filled and the venue's trade id)
-        to `order` now.
+        """Apply `event` (for fills: FILL, with the size filled, the venue's trade id and
+        whether the order made or took liquidity) to `order` now.
 
-        Returns False, and records the refusal, when the move is illegal.
+        Returns False, and records the refusal, when the move is illegal. Then the
+        listener, if any, hears of it.
         """
         now = self._scheduler.now
         before = order.state
@@ -112,6 +144,10 @@ class OrderTracker:
                 if trade_id and trade_id <= order.last_trade:
                     self.handled("duplicate_fill_refused")
                     self._refuse(order, event, price, size, fee, DUPLICATE_TRADE, now, False)
+                    if self.listener is not None:
+                        self.listener.message(
+                            order, event, price, size, fee, reason, trade_id, liquidity, False
+                        )
                     return False
                 order.fill(size)
                 order.last_trade = trade_id
@@ -125,6 +161,10 @@ class OrderTracker:
             if late_ack:
                 self.handled("late_ack_ignored")
             self._refuse(order, event, price, size, fee, reason, now, not late_ack)
+            if self.listener is not None:
+                self.listener.message(
+                    order, event, price, size, fee, reason, trade_id, liquidity, False
+                )
             return False
 
         order.answers += 1
@@ -175,6 +215,8 @@ class OrderTracker:
                 self.groups.filled(order, price, size, fee)
             if terminal:
                 self.groups.order_ended(order)
+        if self.listener is not None:
+            self.listener.message(order, event, price, size, fee, reason, trade_id, liquidity, True)
         return True
 
     def _refuse(

@@ -42,6 +42,9 @@ _SELL = Side.SELL
 # ours it traded with, or 0 for anybody else's).
 Taken = list[tuple[int, int, int]]
 
+# A side of a public book: (price, size) levels in units, best first.
+Levels = tuple[tuple[int, int], ...]
+
 # Our resting orders by level, on each side (bids, asks): level -> ids in time order.
 OwnLevels = tuple[dict[int, dict[int, None]], dict[int, dict[int, None]]]
 
@@ -134,6 +137,11 @@ class MarketLiquidity:
 
     def remove(self, order_id: int) -> None:
         """Our order no longer rests (cancelled or expired)."""
+        raise NotImplementedError
+
+    def levels(self, now: int, count: int) -> tuple[Levels, Levels]:
+        """The public book of YES now: up to `count` (price, size) levels of bids and of
+        asks, best first, in units (our own resting orders included)."""
         raise NotImplementedError
 
 
@@ -258,6 +266,24 @@ class BookLiquidity(MarketLiquidity):
         if order_id in self._mine:
             self._forget(order_id)
             self.book.cancel(order_id)
+
+    def levels(self, now: int, count: int) -> tuple[Levels, Levels]:
+        self._catch_up(now)
+        return self._side(True, count), self._side(False, count)
+
+    def _side(self, buy: bool, count: int) -> Levels:
+        book, unit = self.book, self._unit
+        if buy:
+            level, step, end = book.best_bid(), -1, 0
+        else:
+            level, step, end = book.best_ask(), 1, book.levels
+        found: list[tuple[int, int]] = []
+        while level != end and len(found) < count:
+            size = book.depth(buy, level)
+            if size:
+                found.append((level * unit, size))
+            level += step
+        return tuple(found)
 
     def _forget(self, order_id: int) -> None:
         """Ours no longer rests (cancelled, or filled entirely)."""
@@ -411,6 +437,11 @@ class TouchLiquidity(MarketLiquidity):
 
     def self_trades(self, order: Order, now: int) -> tuple[int, list[int]]:
         return _EVERYTHING, []  # no book: our orders never meet each other
+
+    def levels(self, now: int, count: int) -> tuple[Levels, Levels]:
+        bid, ask = self.quote(now, _YES)  # the touch only, at the quoted depth
+        depth = self._depth_steps * self._step
+        return ((bid, depth),), ((ask, depth),)
 
     def remove(self, order_id: int) -> None:
         return None  # its scheduled fills find it gone

@@ -67,7 +67,16 @@ cdef class VenueSimulator(Maker):
     # Times in C: latencies come as C ints (IntDraws), and a time is made a Python int
     # once, for the scheduler.
     cpdef _send(
-        self, int64_t when, CoreOrder order, event, reason=*, price=*, size=*, fee=*, trade_id=*
+        self,
+        int64_t when,
+        CoreOrder order,
+        event,
+        reason=*,
+        price=*,
+        size=*,
+        fee=*,
+        trade_id=*,
+        liquidity=*,
     )
     cpdef int64_t _connected(self, int64_t when) except? -1
     @cython.locals(when=int64_t)

@@ -33,6 +33,7 @@ from polyedge.types import Intent, Liquidity, Market, Order, OrderEvent, Outcome
 from polyedge.venues.amounts import affordable_size
 from polyedge.venues.liquidity import (
     BookLiquidity,
+    Levels,
     Maker,
     MarketLiquidity,
     PricePath,
@@ -227,6 +228,10 @@ class VenueSimulator(Maker):
         """The best bid and ask of `outcome` on `market_id` now, in units."""
         return self._markets[market_id].liquidity.quote(self._scheduler.clock(), outcome)
 
+    def levels(self, market_id: str, count: int) -> tuple[Levels, Levels]:
+        """The public book of YES on `market_id` now (MarketLiquidity.levels)."""
+        return self._markets[market_id].liquidity.levels(self._scheduler.clock(), count)
+
     # --- what happens at the venue -------------------------------------------------------
 
     def _arrive(self, working: _Working) -> None:
@@ -376,9 +381,9 @@ class VenueSimulator(Maker):
         fee = venue_market.fees.fee(size, price, side)
         self._trade_ids += 1
         when = self._after(working, self._fill.next())
-        self._send(when, order, _FILL, "", price, size, fee, self._trade_ids)
+        self._send(when, order, _FILL, "", price, size, fee, self._trade_ids, side)
         if self._faults and self._faults.duplicate_fill():
-            self._send(when, order, _FILL, "", price, size, fee, self._trade_ids)
+            self._send(when, order, _FILL, "", price, size, fee, self._trade_ids, side)
 
     def _expire(self, order: Order) -> None:
         working = self._open.pop(order.order_id, None)
@@ -476,11 +481,12 @@ class VenueSimulator(Maker):
         size: int = 0,
         fee: int = 0,
         trade_id: int = 0,
+        liquidity: Liquidity | None = None,
     ) -> None:
         # Called with positional arguments only: compiled, a keyword after a skipped
         # default makes it a Python call (measured: an eighth of a fill message's cost).
         when = self._connected(when)
-        message = (order, event, price, size, fee, reason, trade_id)
+        message = (order, event, price, size, fee, reason, trade_id, liquidity)
         self._scheduler.schedule(when, self._deliver, message)
 
     def _connected(self, when: int) -> int:
