@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from polyedge.config import ReplayConfig, TestConfig
+from polyedge.config import ReplayConfig, StrategyConfig, TestConfig, strategy_path
 from polyedge.engine import DryTestingEngine
 from polyedge.errors import PolyedgeError
 from polyedge.metrics import RunResult
@@ -135,6 +135,12 @@ def _run_id(text: str) -> uuid.UUID:
     help="Recorded quotes and trades (CSV or Parquet) for the venues' books to follow.",
 )
 @click.option("--replay-start", help="ISO-8601 time the replayed files count from.")
+@click.option(
+    "--strategy",
+    "strategy_spec",
+    metavar="FILE.py:CLASS|MODULE:CLASS",
+    help="Your bot, a polyedge.Strategy, in the loop (parameters: the config's [strategy.params]).",
+)
 @_interruptible
 def run(
     config_path: Path | None,
@@ -151,6 +157,7 @@ def run(
     replay_orders: Path | None,
     replay_market: Path | None,
     replay_start: str | None,
+    strategy_spec: str | None,
 ) -> None:
     """Run a dry test and report what happened.
 
@@ -160,7 +167,8 @@ def run(
     (exit 130 or 143); the run stays resumable. A second signal stops at once.
     """
     replaying = replay_orders or replay_market or replay_start
-    if resume and (config_path or intents or duration_s or seed is not None or mode or replaying):
+    given_options = config_path or intents or duration_s or seed is not None or mode
+    if resume and (given_options or replaying or strategy_spec):
         _fail("--resume continues a run with its stored configuration; drop the other options")
     if replay_orders and (intents or duration_s):
         _fail("--replay-orders runs the recorded orders; drop --intents and --duration")
@@ -187,6 +195,11 @@ def run(
                     update={key: value for key, value in given.items() if value is not None}
                 )
                 config = config.model_copy(update={"replay": replay})
+            if strategy_spec:
+                strategy = (config.strategy or StrategyConfig()).model_copy(
+                    update={"path": strategy_path(strategy_spec, Path.cwd())}
+                )
+                config = config.model_copy(update={"strategy": strategy})
         engine = DryTestingEngine(config, store=store)
         if resume and engine.run_id != resumed:
             _fail(f"run {resumed} cannot be resumed: the files it replays have changed since")

@@ -413,6 +413,15 @@ class ArbitrageConfig(_Model):
     unwind: UnwindPolicy = Field(default_factory=UnwindPolicy)
 
 
+def strategy_path(spec: str, base: Path) -> str:
+    """A strategy spec with its file, if it names one ("bot.py:Bot"), made absolute from
+    `base`: the run's stored config then finds it again, wherever it is resumed from."""
+    where, colon, name = spec.rpartition(":")
+    if not colon or not where.endswith(".py"):
+        return spec
+    return f"{(base / where).resolve()}:{name}"
+
+
 class StrategyConfig(_Model):
     """A closed-loop strategy (polyedge.strategy): which one, its parameters, what it sees.
 
@@ -511,7 +520,8 @@ class TestConfig(_Model):
         markets = self.build_markets()  # each market under its venue's rules as configured
         for m in self.markets:
             markets[m.market_id].check_price(m.fair_price, f"{m.market_id}: fair_price")
-        if self.mix.arbitrage and not any(m.twin for m in self.markets):
+        generated = self.strategy is None  # a strategy sends the orders: no mix is drawn
+        if generated and self.mix.arbitrage and not any(m.twin for m in self.markets):
             raise ValueError("mix.arbitrage needs at least one pair of twin markets")
         return self
 
@@ -547,6 +557,13 @@ class TestConfig(_Model):
             for key in ("orders", "market_data"):
                 if isinstance(replay.get(key), str):
                     replay[key] = str(base / replay[key])
+        strategy = data.get("strategy")
+        if (
+            path is not None
+            and isinstance(strategy, dict)
+            and isinstance(strategy.get("path"), str)
+        ):
+            strategy["path"] = strategy_path(strategy["path"], Path(path).parent)
         given = {key: value for key, value in overrides.items() if value is not None}
         # A count or a duration given here replaces the file's; a duration alone replaces
         # the default count.

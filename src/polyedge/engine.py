@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import inspect
 import sys
 import uuid
@@ -43,7 +44,7 @@ from polyedge.sources import IntentSource, timed_batches, unchecked_batches
 from polyedge.state import OrderTracker
 from polyedge.store.base import RunRecord, Store, StoreError, WriterStats
 from polyedge.store.writer import BatchWriter
-from polyedge.strategy import Context, OrderTruth, Strategy, StrategyError, load_strategy
+from polyedge.strategy import Context, Strategy, StrategyError, load_strategy
 from polyedge.types import Intent, Market, Order, Outcome, Venue
 from polyedge.venues.simulator import VenueSimulator
 
@@ -348,9 +349,12 @@ class DryTestingEngine:
         finally:
             if self._store is not None:
                 await self._store.close()
-        truth = context.truth() if context is not None else None
-        return _result(
-            pipeline, self.run_id, wall_clock() - started, self._cut, digest, store, truth
+        result = _result(pipeline, self.run_id, wall_clock() - started, self._cut, digest, store)
+        if context is None:
+            return result
+        # The run ends with the strategy's last word, not where the loop last looked up.
+        return dataclasses.replace(
+            result, simulated_seconds=context.last_at / NS_PER_S, truth=context.truth()
         )
 
     def _horizon(self) -> int:
@@ -371,14 +375,18 @@ class DryTestingEngine:
     ) -> None:
         scheduler = pipeline.scheduler
         room = persistence.room if persistence else _no_wait
+        # The strategy's own actions (books, timers, sleeps) keep no run alive: this loop
+        # moves time on until it stops, or the horizon is reached.
         horizon = self._horizon()
-        scheduler.schedule(0, context.start, (horizon,))
+        scheduler.schedule(0, context.start, (), True)
         while not context.closed:
             if self._stopping and not context.stopping:
                 # Where the uninterrupted run would go on: it stores up to here.
                 self._cut = True
                 if persistence is not None:
                     persistence.seal()
+                context.stop()
+            elif scheduler.now >= horizon:
                 context.stop()
             await pipeline.advance(min(scheduler.now + STRATEGY_STEP_NS, horizon))
             if progress:
@@ -390,13 +398,17 @@ class DryTestingEngine:
     async def _run_strategy_realtime(self, pipeline: Pipeline, context: Context) -> None:
         scheduler = pipeline.scheduler
         assert isinstance(scheduler, RealtimeScheduler)
-        scheduler.schedule(0, context.start, (self._horizon(),))
-        idle = asyncio.ensure_future(scheduler.idle())
-        while not (await asyncio.wait({idle}, timeout=0.05))[0]:
+        horizon = self._horizon()
+        scheduler.schedule(0, context.start, (), True)
+        while not context.closed:
             if self._stopping and not context.stopping:
                 self._cut = True  # real time is not replayed: all it logs is stored
                 context.stop()
-        idle.result()  # what an action raised
+            elif scheduler.now >= horizon:
+                context.stop()
+            await asyncio.sleep(0.01)
+            scheduler.raise_error()
+        await scheduler.idle()
 
     def _batches(self, pipeline: Pipeline, batch_size: int) -> AsyncGenerator[list[Timed], None]:
         source = self._source
@@ -527,7 +539,6 @@ def _result(
     interrupted: bool,
     digest: str,
     store: StoreSummary | None,
-    truth: dict[int, OrderTruth] | None = None,
 ) -> RunResult:
     metrics, log = pipeline.metrics, pipeline.log
     taken = pipeline.taken()
@@ -579,5 +590,4 @@ def _result(
             if simulator.faults
         },
         faults_handled=dict(sorted(metrics.faults_handled.items())),
-        truth=truth,
     )

@@ -108,6 +108,11 @@ class RealtimeScheduler(Timeline):
     async def sleep_until(self, when: int) -> None:
         await asyncio.sleep(max(0.0, self._origin + when / 1e9 - self._loop.time()))
 
+    def raise_error(self) -> None:
+        """Raise what an action raised, if one did."""
+        if self._error is not None:
+            raise self._error
+
     async def idle(self) -> None:
         """Wait until nothing but background actions is scheduled (actions may schedule
         more while we wait); then stop the timer."""

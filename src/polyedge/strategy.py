@@ -80,7 +80,6 @@ __all__ = [
 ]
 
 NS_PER_S = 1_000_000_000
-KEEP_ALIVE_NS = NS_PER_S  # a running strategy's run is kept going this often
 KEPT_ENDED = 10_000  # ended orders ctx.order() still answers for (memory stays flat)
 
 
@@ -364,7 +363,9 @@ def load_strategy(spec: str, params: Mapping[str, Any] | None = None) -> Strateg
     except ConfigError:
         raise
     except Exception as exc:
-        raise ConfigError(f"strategy {spec!r}: loading it raised {type(exc).__name__}: {exc}") from exc
+        raise ConfigError(
+            f"strategy {spec!r}: loading it raised {type(exc).__name__}: {exc}"
+        ) from exc
     cls = getattr(module, name, None)
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
         raise ConfigError(f"strategy {spec!r}: {where} has no Strategy subclass {name}")
@@ -441,14 +442,13 @@ class Context:
         self._ends: dict[int, Signal[OrderStatus]] = {}
         self._streams: list[_Events] = []
         self._coroutines: list[Driven] = []
-        self._horizon = 0
         self.stopping = False  # stop() was called, or the run's end reached
         self.closed = False  # on_stop has run: no new orders
         self.orders_sent = 0
+        self.last_at = 0  # ns: the latest stop or message about the strategy's orders
         self._on_book = strategy.on_book if _overrides(strategy, "on_book") else None
         self._on_order = strategy.on_order if _overrides(strategy, "on_order") else None
         self._on_fill = strategy.on_fill if _overrides(strategy, "on_fill") else None
-        self._keep_alive_at = self._keep_alive  # bound once: scheduled every second
         self._feed_last: dict[str, int] = {}
         self._feed_latency = {
             venue: config.market_data_latency(venue).stream(
@@ -521,6 +521,10 @@ class Context:
         """The strategy's working orders (on `market_id`), oldest first."""
         return [_status(order) for order in self._open(market_id)]
 
+    def market(self, market_id: str) -> Market:
+        """The market as the run defines it: venue, tick, minimum size, size step, fees."""
+        return self._market(market_id)
+
     def book(self, market_id: str) -> Book | None:
         """The latest book of `market_id` the strategy has received (None before one)."""
         self._market(market_id)
@@ -559,7 +563,7 @@ class Context:
         if type(at) is not int:
             raise InvalidValue(f"at must be an int of simulated ns, got {at!r}")
         token = self._timers[name] = object()
-        self._scheduler.schedule(max(at, self.now), self._timer, (name, token, every))
+        self._scheduler.schedule(max(at, self.now), self._timer, (name, token, every), True)
 
     def cancel_timer(self, name: str) -> None:
         """Stop timer `name` (nothing happens if there is none)."""
@@ -570,7 +574,7 @@ class Context:
         the orders in flight finish."""
         if not self.stopping:
             self.stopping = True
-            self._scheduler.schedule(self.now, self._stop, ())
+            self._scheduler.schedule(self.now, self._stop, (), True)
 
     # --- waits, for coroutines ----------------------------------------------------------------
 
@@ -579,7 +583,7 @@ class Context:
         if type(ns) is not int or ns < 0:
             raise InvalidValue(f"sleep takes a non-negative int of ns, got {ns!r}")
         woken: Signal[None] = Signal()
-        self._scheduler.schedule(self.now + ns, woken.set, (None,))
+        self._scheduler.schedule(self.now + ns, woken.set, (None,), True)
         return woken
 
     def response(self, order_id: int) -> Signal[OrderUpdate | Fill]:
@@ -620,14 +624,11 @@ class Context:
 
     # --- driven by the engine -----------------------------------------------------------------
 
-    def start(self, horizon: int) -> None:
-        """At time 0: the book feed starts, on_start and run() are called; the run goes on
-        until stop() or simulated `horizon` ns."""
-        self._horizon = horizon
+    def start(self) -> None:
+        """At time 0: the book feed starts, on_start and run() are called."""
         interval = max(1, int(self._config.book_interval_s * NS_PER_S))
         for market_id in self._markets:
             self._scheduler.schedule(0, self._publish, (market_id, interval), True)
-        self._keep_alive()
         self._call("on_start", 0, self._strategy.on_start, self)
         run = getattr(self._strategy, "run", None)
         if run is not None:
@@ -647,6 +648,7 @@ class Context:
     ) -> None:
         """The tracker's Listener: a message about an order has been dealt with."""
         order_id = order.order_id
+        self.last_at = self._scheduler.now
         if self._every is None:
             if not applied or order_id not in self._working:
                 return
@@ -759,7 +761,9 @@ class Context:
         bids, asks = self._pipeline.simulators[market.venue].levels(
             market_id, self._config.book_levels
         )
-        arrives = max(now + self._feed_latency[market.venue].next(), self._feed_last.get(market_id, 0))
+        arrives = max(
+            now + self._feed_latency[market.venue].next(), self._feed_last.get(market_id, 0)
+        )
         self._feed_last[market_id] = arrives
         book = Book(market_id, now, bids, asks)
         self._scheduler.schedule(arrives, self._book_arrives, (book,), True)
@@ -778,7 +782,7 @@ class Context:
         if self._timers.get(name) is not token or self.closed:
             return  # replaced or cancelled
         if every is not None:
-            self._scheduler.schedule(self.now + every, self._timer, (name, token, every))
+            self._scheduler.schedule(self.now + every, self._timer, (name, token, every), True)
         else:
             del self._timers[name]
         self._call("on_timer", 0, self._strategy.on_timer, self, name)
@@ -786,19 +790,9 @@ class Context:
         for stream in self._streams:
             stream.put(fired)
 
-    def _keep_alive(self) -> None:
-        """Keep the run going (one action a simulated second) until the strategy stops or
-        the horizon is reached."""
-        if self.stopping:
-            return
-        now = self._scheduler.now
-        if now >= self._horizon:
-            self.stop()
-            return
-        self._scheduler.schedule(min(now + KEEP_ALIVE_NS, self._horizon), self._keep_alive_at, ())
-
     def _stop(self) -> None:
         self.stopping = True
+        self.last_at = self._scheduler.now
         self._timers.clear()
         try:
             self._call("on_stop", 0, self._strategy.on_stop, self)
