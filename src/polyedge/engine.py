@@ -22,8 +22,8 @@ import dataclasses
 import inspect
 import sys
 import uuid
-from pathlib import Path
 from collections.abc import AsyncGenerator, Callable
+from pathlib import Path
 
 from polyedge import _core
 from polyedge._core.definitions import LOCAL_REASONS
