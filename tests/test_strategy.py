@@ -281,9 +281,9 @@ def test_the_market_maker_holds_its_inventory_limit_at_every_fill() -> None:
     assert set(result.orders_by_state) <= {"FILLED", "CANCELLED", "REJECTED"}
 
 
-def test_the_lifecycle_mix_ends_every_order() -> None:
-    mix = example("lifecycle_mix").LifecycleMix(orders=2_000)
-    result = run(mix, TestConfig.load(EXAMPLES / "lifecycle_mix.toml"))
+def test_the_lifecycle_mix_ends_every_order(capsys: pytest.CaptureFixture[str]) -> None:
+    result = example("lifecycle_mix").main(2_000)
+    assert "2,000 orders" in capsys.readouterr().out
     assert result.orders == 2_000
     assert set(result.orders_by_state) <= {"FILLED", "CANCELLED", "REJECTED", "EXPIRED"}
     assert result.rejects_by_reason["polymarket"]["INVALID_POST_ONLY_ORDER"] > 50

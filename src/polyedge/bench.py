@@ -36,6 +36,7 @@ from polyedge.config import (
 from polyedge.engine import DryTestingEngine, Pipeline, identity
 from polyedge.events import OrderRow, Row, run_uuid
 from polyedge.fixedpoint import SCALE
+from polyedge.lifecycle_mix import LifecycleMix, scenario
 from polyedge.recovery import recover
 from polyedge.scheduler import VirtualScheduler
 from polyedge.store import Batch, PostgresStore, SqliteStore, Store
@@ -83,6 +84,7 @@ class Sizes:
     group_intents: int  # a virtual run of mostly arbitrage groups
     book_ops: int
     stored_intents: int  # a run into each store, beside the same run with none
+    strategy_orders: int  # the lifecycle mix, a strategy's callbacks in the loop
 
 
 QUICK = Sizes(
@@ -94,6 +96,7 @@ QUICK = Sizes(
     group_intents=40_000,
     book_ops=200_000,
     stored_intents=20_000,
+    strategy_orders=50_000,
 )
 FULL = Sizes(
     repeats=5,
@@ -104,6 +107,7 @@ FULL = Sizes(
     group_intents=210_000,
     book_ops=1_000_000,
     stored_intents=200_000,
+    strategy_orders=1_000_000,
 )
 
 
@@ -315,6 +319,28 @@ def end_to_end(sizes: Sizes) -> tuple[Measurement, Measurement]:
     )
 
 
+def strategy_loop(sizes: Sizes) -> list[Measurement]:
+    """The lifecycle mix (polyedge.lifecycle_mix): one order per book update, reacting in
+    Python to every ack, fill and reject, beside the default run's intent rate."""
+    orders = sizes.strategy_orders
+    result = asyncio.run(
+        DryTestingEngine(scenario(orders), strategy=LifecycleMix(orders=orders)).run()
+    )
+    generated = _run(TestConfig(intents=orders // 4)).intents_per_second
+    return [
+        Measurement(
+            f"lifecycle mix {orders:,} orders",
+            "orders/s",
+            result.orders / result.wall_seconds,
+            100_000,
+            True,
+            "generated intents",
+            generated,
+        ),
+        Measurement("lifecycle mix: peak RSS", "MB", result.peak_rss_mb, 300, False),
+    ]
+
+
 BOOK_LEVELS = 1_000
 _BOOK_MID = BOOK_LEVELS // 2
 
@@ -463,6 +489,7 @@ def run_all(
             ("lanes", lambda: lanes(sizes)),
             ("end to end", lambda: list(end_to_end(sizes))),
             ("arbitrage groups", lambda: groups(sizes)),
+            ("strategy in the loop", lambda: strategy_loop(sizes)),
             ("persistence and recovery", lambda: persistence(sizes, stores)),
             ("runs into a store", lambda: stored_runs(sizes, stores)),
         ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from polyedge._core import Cancel, FeeProfile, Intent, Market, Order, OrderEvent, OrderState
 from polyedge._core.definitions import Liquidity, Outcome, Side, TimeInForce, Venue
 from polyedge.errors import InvalidValue
-from polyedge.fixedpoint import checked_units, positive_units
+from polyedge.fixedpoint import positive_units
 
 __all__ = [
     "ArbitrageGroup",
@@ -54,7 +54,9 @@ class ArbitrageGroup:
 
 @dataclass(frozen=True, slots=True)
 class Fill:
-    """One execution against an order."""
+    """One execution against an order, as the venue reported it (made by the engine from
+    a fill message it has checked): `time` is when the message arrived (simulated ns),
+    `liquidity` whether the order made or took liquidity."""
 
     order_id: int
     trade_id: str
@@ -62,11 +64,4 @@ class Fill:
     size: int
     fee: int
     liquidity: Liquidity
-    timestamp: int  # simulated nanoseconds
-
-    def __post_init__(self) -> None:
-        checked_units(self.price, "price")
-        positive_units(self.size, "size")
-        if checked_units(self.fee, "fee") < 0:
-            raise InvalidValue("fee must not be negative")
-        object.__setattr__(self, "liquidity", Liquidity(self.liquidity))
+    time: int
