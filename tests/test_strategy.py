@@ -303,3 +303,13 @@ def test_load_strategy_says_what_is_wrong(tmp_path: Path) -> None:
             load_strategy(spec)
     with pytest.raises(ConfigError, match="do not fit"):
         load_strategy(f"{bot}:Bot", {"size": 3})
+
+
+def test_the_arbitrage_bot_ends_hedged_having_unwound_its_one_legged_pairs() -> None:
+    bot = example("arbitrage").CrossVenueArbitrage()
+    result = run(bot, config(120))
+    assert bot.pairs > 100 and bot.unwound > 10 and bot.residual == 0
+    held = {s.market_id: (s.yes, s.no) for s in result.settlements}
+    (pm_yes, pm_no), (kx_yes, kx_no) = held["pm-btc-100k"], held["KXBTC-100K"]
+    assert pm_yes == kx_no and kx_yes == pm_no  # every YES bought is matched by a NO
+    assert pm_yes + kx_yes == bot.pairs * to_units(10)
