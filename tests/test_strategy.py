@@ -313,3 +313,30 @@ def test_the_arbitrage_bot_ends_hedged_having_unwound_its_one_legged_pairs() -> 
     (pm_yes, pm_no), (kx_yes, kx_no) = held["pm-btc-100k"], held["KXBTC-100K"]
     assert pm_yes == kx_no and kx_yes == pm_no  # every YES bought is matched by a NO
     assert pm_yes + kx_yes == bot.pairs * to_units(10)
+
+
+def test_a_stored_strategy_run_stopped_midway_resumes_to_the_uninterrupted_digest(
+    tmp_path: Path,
+) -> None:
+    whole = run(Recorder(), config(30))
+    engine = DryTestingEngine(config(30), strategy=Recorder(), store=SqliteStore(tmp_path / "s"))
+
+    def stop_midway(taken: int) -> None:
+        if taken > whole.intents // 2:
+            engine.stop()
+
+    cut = asyncio.run(engine.run(stop_midway))
+    assert cut.interrupted and cut.store is not None and cut.store.status == "interrupted"
+    again = DryTestingEngine(config(30), strategy=Recorder(), store=SqliteStore(tmp_path / "s"))
+    assert again.run_id == engine.run_id
+    resumed = asyncio.run(again.run())
+    assert resumed.store is not None and resumed.store.resumed_from > 0
+    assert resumed.digest == whole.digest and resumed.events == whole.events
+
+
+def test_a_strategy_runs_in_real_time() -> None:
+    bot = Recorder()
+    result = run(bot, config(0.5, mode="realtime"))
+    assert result.orders > 0 and bot.stops == 1
+    assert 0.45 < result.wall_seconds < 5
+    assert set(result.orders_by_state) <= {"FILLED", "CANCELLED", "EXPIRED", "REJECTED"}
