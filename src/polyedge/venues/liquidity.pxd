@@ -49,6 +49,14 @@ cdef class BookLiquidity(MarketLiquidity):
     cpdef _next_step(self, now)
     cpdef _catch_up(self, now)
     cpdef _maker_traded(self, order_id, yes_price, size)
+    # A market step, played for every 100 ms of a book with orders of ours in it (and for
+    # every book a strategy is sent): C calls, and the book's sizes as C ints.
+    @cython.locals(book=CoreOrderBook, unit=int64_t, tick=int64_t, bid=int64_t, ask=int64_t)
+    cpdef _trade(self, quote)
+    @cython.locals(book=CoreOrderBook, ladder=dict, live=list, resting=int64_t, missing=int64_t)
+    cpdef _requote(self, bint buy, list levels, size)
+    @cython.locals(book=CoreOrderBook, level=int64_t, step=int64_t, end=int64_t, found=list)
+    cpdef tuple _side(self, bint buy, Py_ssize_t count)
 
 
 @cython.final

@@ -354,8 +354,13 @@ class BookLiquidity(MarketLiquidity):
             for order_id in ladder.pop(level):
                 book.cancel(order_id)
         for level in wanted:
-            live = [order_id for order_id in ladder.get(level, ()) if order_id in book]
-            missing = size - sum(book.remaining(order_id) for order_id in live)
+            live = []
+            resting = 0
+            for order_id in ladder.get(level, ()):
+                if order_id in book:
+                    live.append(order_id)
+                    resting += book.remaining(order_id)
+            missing = size - resting
             if missing > 0:
                 self._synthetic_ids -= 1
                 book.add(self._synthetic_ids, buy, level, missing)
