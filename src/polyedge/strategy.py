@@ -115,7 +115,9 @@ _KIND = {
     OrderEvent.EXPIRE: UpdateKind.EXPIRED,
     OrderEvent.VENUE_CANCEL: UpdateKind.VENUE_CANCEL,
 }
-_FILLS = (OrderEvent.FILL, OrderEvent.PARTIAL_FILL)
+_SUBMIT = OrderEvent.SUBMIT
+_FILL = OrderEvent.FILL
+_PARTIAL_FILL = OrderEvent.PARTIAL_FILL
 # Names as a bot writes them, to their enums: a dict lookup, where the enum's own lookup
 # by value costs ten times as much.
 _SIDES: dict[object, Side] = {side.value: side for side in Side}
@@ -652,38 +654,44 @@ class Context:
         applied: bool,
     ) -> None:
         """The tracker's Listener: a message about an order has been dealt with."""
+        if event is _SUBMIT:
+            return  # the engine's own
         order_id = order.order_id
-        self.last_at = self._scheduler.now
+        now = self._scheduler.clock()
+        self.last_at = now
+        working = self._working
         if self._every is None:
-            if not applied or order_id not in self._working:
+            if not applied or order_id not in working:
                 return
         elif order_id not in self._every:
             return
-        now = self._scheduler.now
         item: OrderUpdate | Fill
-        if event in _FILLS:
+        if event is _FILL or event is _PARTIAL_FILL:
             item = Fill(order_id, str(trade_id), price, size, fee, liquidity or _TAKER, now)
             if applied:
                 self._filled(order, item)
-        elif event is _CANCEL_REQUEST:  # the engine's own; told only if it ended the order
-            if order.state not in _TERMINAL:
-                return
-            item = OrderUpdate(order_id, UpdateKind.CANCELLED_UNSENT, "", now)
+            callback, name = self._on_fill, "on_fill"
         else:
-            kind = _KIND.get(event)
-            if kind is None:
-                return  # the engine's own SUBMIT
-            item = OrderUpdate(order_id, kind, reason, now)
-        if order_id not in self._first and order_id in self._working:
+            if event is _CANCEL_REQUEST:  # the engine's own; told only if it ended the order
+                if order.state not in _TERMINAL:
+                    return
+                item = OrderUpdate(order_id, UpdateKind.CANCELLED_UNSENT, "", now)
+            else:
+                item = OrderUpdate(order_id, _KIND[event], reason, now)
+            callback, name = self._on_order, "on_order"
+        if order_id not in self._first and order_id in working:
             self._first[order_id] = item
-            response = self._responses.pop(order_id, None)
-            if response is not None:
-                response.set(item)
-        if type(item) is Fill:
-            if self._on_fill is not None:
-                self._call("on_fill", order_id, self._on_fill, self, item)
-        elif self._on_order is not None:
-            self._call("on_order", order_id, self._on_order, self, item)
+            if self._responses:
+                response = self._responses.pop(order_id, None)
+                if response is not None:
+                    response.set(item)
+        if callback is not None:
+            try:
+                callback(self, item)
+            except StrategyError:
+                raise
+            except Exception as exc:
+                raise StrategyError(self._where(name, order_id, exc)) from exc
         for stream in self._streams:
             stream.put(item)
         if applied and order.state in _TERMINAL:
