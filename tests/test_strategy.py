@@ -340,3 +340,39 @@ def test_a_strategy_runs_in_real_time() -> None:
     assert result.orders > 0 and bot.stops == 1
     assert 0.45 < result.wall_seconds < 5
     assert set(result.orders_by_state) <= {"FILLED", "CANCELLED", "EXPIRED", "REJECTED"}
+
+
+def test_the_command_line_runs_a_strategy_file_with_its_params_and_resumes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from polyedge.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    (tmp_path / "scenario.toml").write_text(
+        "duration_s = 120\n[strategy]\nraw = true\nparams = { orders = 50 }\n"
+        '[[markets]]\nvenue = "kalshi"\nmarket_id = "KXBTC-100K"\n'
+    )
+    spec = f"{EXAMPLES / 'oms_reconcile.py'}:ReconcilingOms"
+    args = ["run", "-q", "--config", "scenario.toml", "--strategy", spec, "--json", "out.json"]
+    runner = CliRunner()
+    first = runner.invoke(main, args)
+    assert first.exit_code == 0, first.output
+    truth = json.loads((tmp_path / "out.json").read_text())["truth"]
+    assert len(truth) == 50 and {order["state"] for order in truth.values()} <= {
+        "FILLED",
+        "CANCELLED",
+        "REJECTED",
+        "EXPIRED",
+    }
+    run_id = json.loads((tmp_path / "out.json").read_text())["run_id"]
+    again = runner.invoke(main, ["run", "-q", "--resume", run_id, "--json", "again.json"])
+    assert again.exit_code == 0, again.output  # replayed from the stored config and checked
+    stored = json.loads((tmp_path / "again.json").read_text())["store"]
+    assert stored["matches_stored_digest"] is True
+    bad = runner.invoke(main, ["run", "-q", "--no-store", "--strategy", "bot.py:Nope"])
+    assert bad.exit_code == 2 and "no file" in bad.output

@@ -19,11 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import inspect
 import sys
 import uuid
 from collections.abc import AsyncGenerator, Callable
-from pathlib import Path
 
 from polyedge import _core
 from polyedge._core.definitions import LOCAL_REASONS
@@ -273,7 +271,7 @@ class DryTestingEngine:
     `source`) already stored there, in part or whole, is replayed: a part is continued
     from its high-water mark, so the result is the same as one uninterrupted run, and a
     completed run is checked against its stored digest, not written again. A strategy
-    run's id includes the strategy's class, its source file and its attributes.
+    run's id includes the strategy's identity() (class, source file, arguments).
     """
 
     def __init__(
@@ -298,7 +296,7 @@ class DryTestingEngine:
         if not deterministic:
             self.run_id: uuid.UUID = uuid.uuid4()
         elif strategy is not None:
-            self.run_id = run_uuid(self._identity.bytes + _fingerprint(strategy))
+            self.run_id = run_uuid(self._identity.bytes + strategy.identity())
         else:
             self.run_id = self._identity
 
@@ -488,17 +486,6 @@ def identity(config: TestConfig) -> uuid.UUID:
     if config.replay is not None:
         defined += fingerprint(config.replay.files())
     return run_uuid(defined)
-
-
-def _fingerprint(strategy: Strategy) -> bytes:
-    """What defines a strategy for a run's id: its class, its source file and its
-    attributes as constructed."""
-    cls = type(strategy)
-    defined = f"{cls.__module__}.{cls.__qualname__}".encode()
-    with contextlib.suppress(OSError, TypeError):
-        defined += Path(inspect.getfile(cls)).read_bytes()
-    attributes = getattr(strategy, "__dict__", {})
-    return defined + repr(sorted(attributes.items())).encode()
 
 
 def _tapes(config: TestConfig, markets: dict[str, Market]) -> dict[str, MarketTape]:

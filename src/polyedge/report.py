@@ -12,11 +12,15 @@ from rich.table import Table
 
 from polyedge.fixedpoint import to_str
 from polyedge.metrics import ArbitrageSummary, LatencySummary, RunResult, StoreSummary
+from polyedge.types import OrderState
 
 
 def as_json(result: RunResult) -> dict[str, Any]:
     """The result as JSON-ready data; amounts stay exact ints of micro-units."""
     data = dataclasses.asdict(result)
+    if result.truth is not None:  # states by name, as everywhere else in the output
+        for order in data["truth"].values():
+            order["state"] = OrderState(order["state"]).name
     data["units"] = "prices, sizes, notional and fees are integers of micro-units (1e-6)"
     return data
 

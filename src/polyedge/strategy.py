@@ -28,15 +28,17 @@ order, and `reconcile` lists where a bot's own bookkeeping disagrees with it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import inspect
 import sys
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from polyedge.config import ConfigError, StrategyConfig
 from polyedge.driven import Driven, Signal
@@ -327,6 +329,27 @@ class Strategy:
     on_timer(name), on_stop. Or define `async def run(self, ctx)` (see polyedge.strategy).
     A callback that raises stops the run with a StrategyError naming it.
     """
+
+    _arguments: str  # repr of what the strategy was made with (identity())
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        strategy = super().__new__(cls)
+        strategy._arguments = repr((args, sorted(kwargs.items())))
+        return strategy
+
+    def __init__(self) -> None:
+        """A strategy without parameters (subclasses take theirs as keyword arguments)."""
+
+    def identity(self) -> bytes:
+        """What defines this strategy for its run's id: its class, the source file it is
+        defined in and the arguments it was made with. A deterministic run keeps its id,
+        and can be resumed, while these stay the same; override if arguments' reprs
+        are not stable (objects printed with their address)."""
+        cls = type(self)
+        defined = f"{cls.__module__}.{cls.__qualname__}{self._arguments}".encode()
+        with contextlib.suppress(OSError, TypeError):
+            defined += Path(inspect.getfile(cls)).read_bytes()
+        return defined
 
     def on_start(self, ctx: Context) -> None:
         """The run starts (simulated time 0)."""
@@ -666,6 +689,7 @@ class Context:
         elif order_id not in self._every:
             return
         item: OrderUpdate | Fill
+        callback: Callable[[Context, Any], None] | None
         if event is _FILL or event is _PARTIAL_FILL:
             item = Fill(order_id, str(trade_id), price, size, fee, liquidity or _TAKER, now)
             if applied:
