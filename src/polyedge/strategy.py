@@ -477,8 +477,13 @@ class Context:
         self.orders_sent = 0
         self.last_at = 0  # ns: the latest stop or message about the strategy's orders
         self._on_book = strategy.on_book if _overrides(strategy, "on_book") else None
-        self._on_order = strategy.on_order if _overrides(strategy, "on_order") else None
-        self._on_fill = strategy.on_fill if _overrides(strategy, "on_fill") else None
+        # Bound when overridden: a message costs no call to a callback that does nothing.
+        self._on_order: Callable[[Context, Any], None] | None = (
+            strategy.on_order if _overrides(strategy, "on_order") else None
+        )
+        self._on_fill: Callable[[Context, Any], None] | None = (
+            strategy.on_fill if _overrides(strategy, "on_fill") else None
+        )
         self._feed_last: dict[str, int] = {}
         self._feed_latency = {
             venue: config.market_data_latency(venue).stream(
@@ -689,7 +694,6 @@ class Context:
         elif order_id not in self._every:
             return
         item: OrderUpdate | Fill
-        callback: Callable[[Context, Any], None] | None
         if event is _FILL or event is _PARTIAL_FILL:
             item = Fill(order_id, str(trade_id), price, size, fee, liquidity or _TAKER, now)
             if applied:
