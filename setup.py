@@ -31,6 +31,8 @@ ORDER_PATH = [
     "routing",
     "lanes",
     "coordinator",
+    "strategy",
+    "driven",
     "types",
     "fixedpoint",
     "randomness",

@@ -38,7 +38,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
 from polyedge.config import ConfigError, StrategyConfig
 from polyedge.driven import Driven, Signal
@@ -130,8 +130,7 @@ _BUY = Side.BUY
 _YES = Outcome.YES
 
 
-@dataclass(frozen=True, slots=True)
-class OrderUpdate:
+class OrderUpdate(NamedTuple):
     """A venue's message about one of the strategy's orders (not a fill). `reason` is the
     venue's code for a reject or a refused cancel, "" otherwise; `time` is when it
     arrived (simulated ns)."""
@@ -142,16 +141,14 @@ class OrderUpdate:
     time: int
 
 
-@dataclass(frozen=True, slots=True)
-class TimerFired:
+class TimerFired(NamedTuple):
     """A timer set with ctx.set_timer went off (delivered to on_timer and events())."""
 
     name: str
     time: int
 
 
-@dataclass(frozen=True, slots=True)
-class Book:
+class Book(NamedTuple):
     """A market's public book of YES as the venue published it at `time` (simulated ns):
     (price, size) levels in units, best first; our own resting orders are in it. NO's
     book is its mirror: a NO bid at q is a YES ask at 1 - q (see quote())."""
@@ -192,8 +189,7 @@ class Book:
         return (None if bid is None else SCALE - bid), (None if ask is None else SCALE - ask)
 
 
-@dataclass(frozen=True, slots=True)
-class OrderStatus:
+class OrderStatus(NamedTuple):
     """One of the strategy's orders as the messages so far leave it (the engine's view)."""
 
     order_id: int

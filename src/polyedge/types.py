@@ -8,6 +8,7 @@ naming the field.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from polyedge._core import Cancel, FeeProfile, Intent, Market, Order, OrderEvent, OrderState
 from polyedge._core.definitions import Liquidity, Outcome, Side, TimeInForce, Venue
@@ -52,8 +53,7 @@ class ArbitrageGroup:
             raise InvalidValue(f"every leg of group {self.group_id} must carry its group_id")
 
 
-@dataclass(frozen=True, slots=True)
-class Fill:
+class Fill(NamedTuple):
     """One execution against an order, as the venue reported it (made by the engine from
     a fill message it has checked): `time` is when the message arrived (simulated ns),
     `liquidity` whether the order made or took liquidity."""
