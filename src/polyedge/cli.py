@@ -204,7 +204,7 @@ def run(
         if resume and engine.run_id != resumed:
             _fail(f"run {resumed} cannot be resumed: the files it replays have changed since")
         signals: list[int] = []
-        result = run_loop(_run_with_progress(engine, config, quiet, signals), verbose=verbose)
+        result = run_loop(_run_with_progress(engine, quiet, signals), verbose=verbose)
     except PolyedgeError as exc:
         _fail(str(exc))
     stopped_by = 128 + signals[0] if signals else 0
@@ -256,7 +256,7 @@ async def _stored_config(store: Store, run_id: uuid.UUID) -> TestConfig:
 
 
 async def _run_with_progress(
-    engine: DryTestingEngine, config: TestConfig, quiet: bool, signals: list[int]
+    engine: DryTestingEngine, quiet: bool, signals: list[int]
 ) -> RunResult | None:
     """The run's result, or None when a second signal stopped it at once. The signals
     received are appended to `signals`."""
@@ -276,27 +276,28 @@ async def _run_with_progress(
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(number, on_signal, number)
     try:
-        return await _run_shown(engine, config, quiet)
+        return await _run_shown(engine, quiet)
     except asyncio.CancelledError:
         if len(signals) < 2:
             raise
         return None
 
 
-async def _run_shown(engine: DryTestingEngine, config: TestConfig, quiet: bool) -> RunResult:
+async def _run_shown(engine: DryTestingEngine, quiet: bool) -> RunResult:
     if quiet:
         return await engine.run()
     with Progress(
         TextColumn("[bold]running"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=Console(stderr=True),
         transient=True,
     ) as progress:
-        replaying = config.replay is not None and config.replay.orders is not None
-        task = progress.add_task("intents", total=None if replaying else config.intents)
-        return await engine.run(lambda taken: progress.update(task, completed=taken))
+        what, total = engine.progress_total()
+        task = progress.add_task(what, total=total)
+        return await engine.run(lambda done: progress.update(task, completed=done))
 
 
 @main.command("config")

@@ -46,7 +46,9 @@ from polyedge.strategy import Context, Strategy, StrategyError, load_strategy
 from polyedge.types import Intent, Market, Order, Outcome, Venue
 from polyedge.venues.simulator import VenueSimulator
 
-Progress = Callable[[int], None]  # called with the number of intents taken so far
+# Called as the run goes: with the number of intents taken so far or, in a strategy run,
+# with the simulated seconds gone (DryTestingEngine.progress_total says which, of how many).
+Progress = Callable[[int], None]
 STORE_CLOSE_TIMEOUT_S = 60.0  # how long the end of a run waits for a store that is down
 STORE_ABANDON_TIMEOUT_S = 2.0  # how long a run stopped at once waits to mark itself stopped
 NS_PER_S = 1_000_000_000
@@ -355,7 +357,16 @@ class DryTestingEngine:
             result, simulated_seconds=context.last_at / NS_PER_S, truth=context.truth()
         )
 
-    def _horizon(self) -> int:
+    def progress_total(self) -> tuple[str, int | None]:
+        """What run(progress) counts, and up to what (None: not known in advance)."""
+        config = self.config
+        if self._strategy is not None:
+            return "simulated s", -(-self.horizon() // NS_PER_S)
+        if config.replay is not None and config.replay.orders is not None:
+            return "intents", None
+        return "intents", config.intents
+
+    def horizon(self) -> int:
         """How long a strategy run lasts at most (ns): duration_s, or the time the
         generator would take for `intents` at `arrival_rate`."""
         config = self.config
@@ -375,7 +386,7 @@ class DryTestingEngine:
         room = persistence.room if persistence else _no_wait
         # The strategy's own actions (books, timers, sleeps) keep no run alive: this loop
         # moves time on until it stops, or the horizon is reached.
-        horizon = self._horizon()
+        horizon = self.horizon()
         scheduler.schedule(0, context.start, (), True)
         while not context.closed:
             if self._stopping and not context.stopping:
@@ -388,7 +399,7 @@ class DryTestingEngine:
                 context.stop()
             await pipeline.advance(min(scheduler.now + STRATEGY_STEP_NS, horizon))
             if progress:
-                progress(pipeline.taken())
+                progress(scheduler.now // NS_PER_S)
             await room()  # the store's buffer is full: wait for the writer
             await asyncio.sleep(0)  # let the loop breathe (signals, other tasks)
         await pipeline.advance(None)  # what the strategy sent finishes
@@ -396,7 +407,7 @@ class DryTestingEngine:
     async def _run_strategy_realtime(self, pipeline: Pipeline, context: Context) -> None:
         scheduler = pipeline.scheduler
         assert isinstance(scheduler, RealtimeScheduler)
-        horizon = self._horizon()
+        horizon = self.horizon()
         scheduler.schedule(0, context.start, (), True)
         while not context.closed:
             if self._stopping and not context.stopping:
