@@ -321,8 +321,8 @@ def test_a_stored_strategy_run_stopped_midway_resumes_to_the_uninterrupted_diges
     whole = run(Recorder(), config(30))
     engine = DryTestingEngine(config(30), strategy=Recorder(), store=SqliteStore(tmp_path / "s"))
 
-    def stop_midway(taken: int) -> None:
-        if taken > whole.intents // 2:
+    def stop_midway(seconds: int) -> None:  # a strategy run's progress: simulated seconds
+        if seconds >= 15:
             engine.stop()
 
     cut = asyncio.run(engine.run(stop_midway))
