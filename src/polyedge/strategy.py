@@ -451,7 +451,6 @@ class Context:
         self._scheduler = pipeline.scheduler
         self._strategy = strategy
         self._config = config
-        self._raw = config.raw
         self._markets: dict[str, Market] = pipeline.markets
         self._next_id = 1
         self._working: dict[int, Order] = {}
@@ -470,7 +469,6 @@ class Context:
         self._coroutines: list[Driven] = []
         self.stopping = False  # stop() was called, or the run's end reached
         self.closed = False  # on_stop has run: no new orders
-        self.orders_sent = 0
         self.last_at = 0  # ns: the latest stop or message about the strategy's orders
         self._on_book = strategy.on_book if _overrides(strategy, "on_book") else None
         # Bound when overridden: a message costs no call to a callback that does nothing.
@@ -527,7 +525,6 @@ class Context:
         self._working[order.order_id] = order
         if self._every is not None:
             self._every[order.order_id] = order
-        self.orders_sent += 1
         return order.order_id
 
     def cancel(self, order_id: int) -> bool:
