@@ -40,6 +40,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
+from polyedge._core.definitions import TERMINAL_STATES
 from polyedge.config import ConfigError, StrategyConfig
 from polyedge.driven import Driven, Signal
 from polyedge.errors import InvalidValue, PolyedgeError
@@ -208,12 +209,7 @@ class OrderStatus(NamedTuple):
 
     @property
     def is_terminal(self) -> bool:
-        return self.state in _TERMINAL
-
-
-_TERMINAL = frozenset(
-    {OrderState.FILLED, OrderState.CANCELLED, OrderState.REJECTED, OrderState.EXPIRED}
-)
+        return self.state in TERMINAL_STATES
 
 
 def _status(order: Order) -> OrderStatus:
@@ -694,7 +690,7 @@ class Context:
             callback, name = self._on_fill, "on_fill"
         else:
             if event is _CANCEL_REQUEST:  # the engine's own; told only if it ended the order
-                if order.state not in _TERMINAL:
+                if order.state not in TERMINAL_STATES:
                     return
                 item = OrderUpdate(order_id, UpdateKind.CANCELLED_UNSENT, "", now)
             else:
@@ -715,7 +711,7 @@ class Context:
                 raise StrategyError(self._where(name, order_id, exc)) from exc
         for stream in self._streams:
             stream.put(item)
-        if applied and order.state in _TERMINAL:
+        if applied and order.state in TERMINAL_STATES:
             self._end(order)
 
     def truth(self) -> dict[int, OrderTruth] | None:
