@@ -1,11 +1,11 @@
 """Multi-leg groups with faults injected: every order's and group's end, the positions,
-and that no exposure goes unreported. Prices are frozen, latencies constant."""
+and that no exposure goes unreported; the coordinator reacting at the instant of each
+order's end, with no event loop involved. Prices are frozen, latencies constant."""
 
 from __future__ import annotations
 
 import asyncio
-import gc
-import weakref
+import itertools
 from collections import defaultdict
 from typing import Any
 
@@ -30,7 +30,7 @@ from polyedge.coordinator import (
 from polyedge.engine import DryTestingEngine, Pipeline, identity
 from polyedge.fixedpoint import SCALE, to_units
 from polyedge.scheduler import VirtualScheduler
-from polyedge.types import ArbitrageGroup, Intent, OrderState, Side, Venue
+from polyedge.types import ArbitrageGroup, Intent, Order, OrderState, Side, Venue
 from polyedge.venues.latency import ConstantLatency
 
 MS = 1_000  # microseconds
@@ -118,14 +118,35 @@ def legs(
 
 
 def execute(p: Pipeline, group: ArbitrageGroup) -> GroupRecord:
-    async def run() -> None:
-        p.router.route(group, 0)
-        await p.advance(None)
-        await p.coordinator.finish()
-
-    asyncio.run(run())
+    p.router.route(group, 0)
+    asyncio.run(p.advance(None))  # as the engine runs it
     (record,) = p.coordinator.settled
     return record
+
+
+class Ends:
+    """Stands between the tracker and the coordinator: records, for every order of a
+    group that ends, the simulated time and what `look` saw just after the coordinator
+    reacted (before the scheduler ran anything else)."""
+
+    def __init__(self, p: Pipeline, look: Any = lambda order: None) -> None:
+        self._p = p
+        self._coordinator = p.coordinator
+        self._look = look
+        self.seen: list[tuple[Order, int, Any]] = []
+        p.tracker.groups = self
+
+    def filled(self, order: Order, price: int, size: int, fee: int) -> None:
+        self._coordinator.filled(order, price, size, fee)
+
+    def order_ended(self, order: Order) -> None:
+        self._coordinator.order_ended(order)
+        self.seen.append((order, self._p.scheduler.now, self._look(order)))
+
+    def at(self, order: Order) -> int:
+        """When `order` ended."""
+        (when,) = [when for ended, when, _ in self.seen if ended is order]
+        return when
 
 
 def positions(record: GroupRecord) -> dict[tuple[str, str], int]:
@@ -189,38 +210,42 @@ def test_both_legs_fill() -> None:
     no_unreported_exposure(p, record)
 
 
-def test_a_group_completes_at_its_last_fill_without_pausing_the_scheduler() -> None:
+def test_a_group_completes_at_its_last_fill_without_an_event_loop() -> None:
     p = world()
-
-    async def run() -> None:
-        p.router.route(legs(p), 0)
-        assert p.scheduler.run_until(None)  # never paused: nothing waited for the tasks
-        # Settled at the instant its last leg filled, before the legs' tasks first ran.
-        (record,) = p.coordinator.settled
-        assert record.state is GroupState.COMPLETED and p.coordinator.metrics.completed == 1
-        assert p.coordinator.metrics.exposure == 0
-        assert not any(leg.done() for leg in record.legs)
-        await p.coordinator.finish()
-        assert all(leg.done() and not leg.cancelled() for leg in record.legs)
-
-    asyncio.run(run())
+    ends = Ends(p, lambda order: p.coordinator.metrics.completed)
+    p.router.route(legs(p), 0)
+    p.scheduler.run_until(None)  # no event loop: nothing of a group waits for one
+    (record,) = p.coordinator.settled
+    assert record.state is GroupState.COMPLETED and record.unwinding is None
+    assert [order for order, _, _ in ends.seen] == sorted(record.orders, key=ends.at)
+    assert all(order.state is OrderState.FILLED for order in record.orders)
+    # Completed in the callback of its last leg's fill, not later.
+    assert [seen for _, _, seen in ends.seen] == [0, 1]
+    assert p.coordinator.metrics.exposure == 0
 
 
-def test_a_failed_leg_cancels_its_siblings_tasks_and_a_flat_group_needs_no_pause() -> None:
+def test_a_failed_leg_cancels_every_sibling_at_once_and_a_flat_group_fails_there() -> None:
     p = world(ks={"responses": ResponseModel(reject_rate=1.0)})
-
-    async def run() -> None:
-        p.router.route(legs(p, tif="GTC", yes="0.30"), 0)  # the YES leg rests unfilled
-        await asyncio.sleep(0)  # the legs' tasks start, and wait for their orders
-        assert p.scheduler.run_until(None)  # never paused: nothing filled, nothing to unwind
-        (record,) = p.coordinator.settled
-        assert record.state is GroupState.FAILED and record.reason == "rejected"
-        yes, no = record.orders
-        assert no.state is OrderState.REJECTED and yes.state is OrderState.CANCELLED
-        await p.coordinator.finish()
-        assert len(record.legs) == 2 and all(leg.cancelled() for leg in record.legs)
-
-    asyncio.run(run())
+    ends = Ends(
+        p,
+        lambda order: (
+            [(o.state, o.cancel_sent_at) for o in p.tracker.in_flight.values()],
+            [r.state for r in p.coordinator.settled],
+        ),
+    )
+    p.router.route(legs(p, tif="GTC", yes="0.30"), 0)  # the YES leg rests unfilled
+    p.scheduler.run_until(None)
+    (record,) = p.coordinator.settled
+    assert record.state is GroupState.FAILED and record.reason == "rejected"
+    yes, no = record.orders
+    assert no.state is OrderState.REJECTED and yes.state is OrderState.CANCELLED
+    (first, rejected_at, (working, settled)), (last, _, (_, failed)) = ends.seen
+    # The YES leg's cancel went out in the callback of the NO leg's reject, at its instant.
+    assert first is no and settled == []
+    assert working == [(OrderState.PENDING_CANCEL, rejected_at)] and rejected_at > 0
+    # The group failed in the callback of its last order's end.
+    assert last is yes and failed == [GroupState.FAILED]
+    assert p.coordinator.metrics.cancel_sim.max == 0
 
 
 def test_leg_a_rejected_unwinds_the_filled_sibling() -> None:
@@ -330,27 +355,74 @@ def test_a_run_with_groups_is_deterministic_and_reports_them() -> None:
     assert first.illegal_transitions == 0
 
 
-def test_finished_tasks_are_let_go_but_one_that_raised_is_raised_by_finish() -> None:
-    coordinator = world().coordinator
+def test_an_unwind_acts_at_the_instant_each_order_it_waits_for_ends() -> None:
+    # A thin book and little slippage allowed: the YES leg fills, the NO leg is rejected,
+    # and flattening the YES leg takes several FAK orders, each sent as the last ended.
+    p = world(
+        ks={"responses": ResponseModel(reject_rate=1.0)},
+        pm_depth=4,
+        unwind=UnwindPolicy(max_slippage="0.01", attempts=3),
+    )  # type: ignore[arg-type]
+    ends = Ends(p, lambda order: len(p.coordinator.settled))
+    record = execute(p, legs(p, tif="FAK"))
+    yes, no, *unwinds = record.orders
+    assert record.state is GroupState.UNWOUND and len(unwinds) >= 2
+    # The first unwind went out as the group's last leg ended...
+    assert unwinds[0].sent_at == max(ends.at(yes), ends.at(no))
+    # ...and every further one as the one before it ended, in that order's callback.
+    for before, after in itertools.pairwise(unwinds):
+        assert after.sent_at == ends.at(before) > before.sent_at
+    # The group settled in the callback of its last unwind order's end.
+    assert ends.seen[-1][0] is unwinds[-1] and ends.seen[-1][2] == 1
+    assert [seen for _, _, seen in ends.seen[:-1]] == [0] * (len(ends.seen) - 1)
+    no_unreported_exposure(p, record)
 
-    async def fails() -> None:
-        raise RuntimeError("a bug in a group's task")
 
-    async def ends() -> None:
-        return None
+def test_rest_then_cross_crosses_as_the_resting_order_is_cancelled() -> None:
+    p = world(
+        ks={"responses": ResponseModel(reject_rate=1.0)},
+        unwind=UnwindPolicy(mode="rest_then_cross", rest_s=0.2),
+    )  # type: ignore[arg-type]
+    ends = Ends(p)
+    record = execute(p, legs(p, tif="FOK"))
+    _, _, resting, crossing = record.orders
+    assert resting.state is OrderState.CANCELLED and crossing.sent_at == ends.at(resting)
 
-    async def run() -> None:
-        loop = asyncio.get_running_loop()
-        coordinator._started(loop, fails())
-        first = weakref.ref(coordinator._started(loop, ends()))
-        await asyncio.sleep(0)  # both have run: one raised, one ended
-        for _ in range(3):  # enough tasks that the finished ones are let go at least once
-            for _ in range(2_000):
-                coordinator._started(loop, ends())
-            await asyncio.sleep(0)
-        gc.collect()
-        assert first() is None  # memory stays flat over a long run
-        with pytest.raises(RuntimeError, match="a bug in a group's task"):
-            await coordinator.finish()
 
-    asyncio.run(run())
+@pytest.mark.parametrize("failing_call", [1, 2])
+def test_an_exception_inside_the_unwind_propagates(
+    monkeypatch: pytest.MonkeyPatch, failing_call: int
+) -> None:
+    """Raised as the unwind starts (its first quote), or after it resumed (its second,
+    once its resting order has ended): either way the run fails with it."""
+    calls = []
+    quote = Pipeline.quote
+
+    def failing(self: Pipeline, intent: Intent) -> tuple[int, int]:
+        calls.append(self.scheduler.now)
+        if len(calls) == failing_call:
+            raise RuntimeError("a bug in the unwind")
+        return quote(self, intent)
+
+    monkeypatch.setattr(Pipeline, "quote", failing)
+    p = world(
+        ks={"responses": ResponseModel(reject_rate=1.0)},
+        unwind=UnwindPolicy(mode="rest_then_cross", rest_s=0.2),
+    )  # type: ignore[arg-type]
+    p.router.route(legs(p, tif="FOK"), 0)
+    with pytest.raises(RuntimeError, match="a bug in the unwind"):
+        asyncio.run(p.advance(None))
+    assert len(calls) == failing_call
+    if failing_call == 2:
+        assert calls[1] - calls[0] >= 200_000_000  # raised after it resumed, not at once
+    assert not p.coordinator.settled and p.coordinator.metrics.unwound == 0
+
+
+def test_an_exception_inside_the_unwind_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(self: Pipeline, intent: Intent) -> tuple[int, int]:
+        raise RuntimeError("a bug in the unwind")
+
+    monkeypatch.setattr(Pipeline, "quote", failing)
+    config = TestConfig(intents=20_000, seed=4, arrival_rate=500)  # groups unwind
+    with pytest.raises(RuntimeError, match="a bug in the unwind"):
+        asyncio.run(DryTestingEngine(config).run())

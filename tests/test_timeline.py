@@ -1,4 +1,4 @@
-"""Timeline: actions in time order, ties first-scheduled first, background actions, pauses;
+"""Timeline: actions in time order, ties first-scheduled first, background actions;
 model-checked against a sorted list. Compiled and pure-Python twin alike."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def test_actions_run_in_time_order_and_ties_in_scheduling_order(timeline: Module
     for when, name in [(30, "c"), (10, "a"), (30, "d"), (20, "b"), (10, "a2")]:
         line.at(when, lambda name=name: ran.append((line.now, name)))
     assert len(line) == 5 and line.next_due() == 10
-    assert line.run_until() is True
+    line.run_until()
     assert ran == [(10, "a"), (10, "a2"), (20, "b"), (30, "c"), (30, "d")]
     assert len(line) == 0 and line.next_due() is None and line.now == 30
 
@@ -44,9 +44,10 @@ def test_run_until_a_limit_stops_there_and_moves_the_clock(timeline: ModuleType)
     ran: list[int] = []
     for when in (5, 10, 15):
         line.at(when, ran.append, when)
-    assert line.run_until(10) is True
+    line.run_until(10)
     assert ran == [5, 10] and line.now == 10
-    assert line.run_until(12) is True and line.now == 12  # nothing due: time still moves
+    line.run_until(12)
+    assert line.now == 12  # nothing due: time still moves
     line.at(0, ran.append, 0)  # scheduled in the past: at 12, before the one at 15
     line.run_until(100)
     assert ran == [5, 10, 0, 15] and line.now == 100
@@ -82,25 +83,10 @@ def test_background_actions_do_not_keep_the_run_alive(timeline: ModuleType) -> N
     line.at_background(0, tick)
     line.at(25, ticks.append, -1)
     assert line.busy
-    assert line.run_until() is True
+    line.run_until()
     assert ticks == [0, 10, 20, -1] and not line.busy and len(line) == 1
-    assert line.run_until(50) is True  # with a limit, the clock runs up to it
+    line.run_until(50)  # with a limit, the clock runs up to it
     assert ticks == [0, 10, 20, -1, 30, 40, 50] and line.next_due() == 60
-
-
-def test_a_pause_stops_the_run_after_the_action(timeline: ModuleType) -> None:
-    line = timeline.Timeline()
-    ran: list[int] = []
-
-    def pause() -> None:
-        ran.append(line.now)
-        line.paused = True
-
-    line.at(1, pause)
-    line.at(2, ran.append, 2)
-    assert line.run_until(10) is False
-    assert ran == [1] and line.now == 1 and line.paused is False
-    assert line.run_until(10) is True and ran == [1, 2] and line.now == 10
 
 
 def test_an_action_that_raises_leaves_the_rest_scheduled(timeline: ModuleType) -> None:

@@ -1,5 +1,5 @@
 """A small world for venue tests: one venue simulator and its lane executor (watchdog
-included), wired to a tracker, a log and metrics as engine._Pipeline wires them.
+included), wired to a tracker, a log and metrics as engine.Pipeline wires them.
 
 Tests drive orders by hand, as the router does. Prices are frozen (volatility 0) so the
 quote is known: fair 0.50 with a 0.02 spread quotes 0.49 / 0.51. Latencies are constants
@@ -101,7 +101,7 @@ class Ev:
 
 class World:
     """One venue simulator and its lane executor (with the watchdog), wired to a tracker,
-    a log and metrics as engine._Pipeline wires them."""
+    a log and metrics as engine.Pipeline wires them."""
 
     def __init__(
         self,

@@ -11,11 +11,9 @@ from polyedge._core.timeline cimport Timeline
 
 @cython.final
 cdef class Coordinator:
-    cdef object _config, _submit, _cancel, _quote, _wake, _leg_timeout, _unwind_ids
+    cdef object _config, _submit, _cancel, _quote, _leg_timeout, _unwind_ids
     cdef Timeline _scheduler
-    cdef dict _records, _wakes, _ends
-    cdef set _tasks
-    cdef Py_ssize_t _prune_at
+    cdef dict _records, _ends
     cdef public object metrics, settled
 
     @cython.locals(order=CoreOrder, intent=CoreIntent)
@@ -23,7 +21,6 @@ cdef class Coordinator:
     cpdef _fail(self, record, str reason)
     cpdef _aborted(self, record)
     cpdef filled(self, CoreOrder order, price, size, fee)
-    cpdef _started(self, loop, work)
     cpdef _time_out(self, record, CoreOrder order)
     cpdef CoreOrder _follow(self, record, CoreIntent intent)
     cpdef _exposure(self, change)

@@ -1,35 +1,33 @@
 """The multi-leg coordinator: legs run together; one fails, the rest are stopped at once.
 
-Each leg is an asyncio task that waits for its order to fill. If one leg does not fill
-(rejected, expired, timed out), the coordinator asks the venues to cancel every sibling
-order and cancels every sibling's task, at once, as it learns of the failure (a
-cancelled leg also cancels its order, should anything else cancel it). Legs that filled,
-fully or partly, are then flattened by the unwind policy, in a task of the group's own;
-what cannot be flattened is recorded as residual exposure. A group's own state moves
-through its transition table, like an order's.
+A group sends every leg's order at once. The coordinator reacts in the tracker's
+callbacks, at the instant an order ends (after its event is logged): a leg that did not
+fill (rejected, expired, timed out) has the venues asked to cancel every sibling order
+there and then; the last leg to fill completes the group. Once every order of an aborted
+group has ended, the group fails (nothing filled) or the unwind policy flattens its
+filled legs, and what cannot be flattened is recorded as residual exposure. A group's
+own state moves through its transition table, like an order's.
 
-The group reacts in the tracker's callbacks, at the instant an order ends: a failed leg
-stops its siblings, the last leg to fill completes the group, and once every order of an
-aborted group has ended it fails (nothing filled) or its unwind task starts. Only that
-task must act at a given instant, so in virtual time the scheduler pauses only for it:
-when it starts, and when an order it waits for ends. The engine lets the tasks run before
-simulated time moves on, so the unwinds go out at that instant, deterministically. What
-the legs' tasks do (wait, cancel orders already cancelled) can wait until the loop next
-turns. Measured against a task per group holding its legs in a TaskGroup, over a run's
-groups: 5.3 loop callbacks a group instead of 11.8, 0.6 loop turns instead of 2.7, and
-163,000 instructions a group instead of 349,000 (compiled with coordinator.pxd).
+The unwind is a coroutine run by the simulation (`polyedge.driven`), not by the event
+loop: it starts, and sends its first order, in the callback that ended the group's last
+order, and resumes in the callback that ends each order it waits for (a `Signal` per
+unwind order). So it acts at the instant of its cause, in virtual and real time alike,
+and simulated time never waits for the loop. What it raises propagates out of that
+callback, through the scheduler: the run fails with it. An unwind whose order never ends
+(the venue never answered) leaves its group ABORTING, its filled size still counted as
+exposure.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter, deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
 from polyedge._core import Sequence
 from polyedge.config import ArbitrageConfig
+from polyedge.driven import Driven, Signal
 from polyedge.errors import PolyedgeError
 from polyedge.fixedpoint import SCALE
 from polyedge.metrics import ArbitrageSummary, LatencyHistogram
@@ -89,7 +87,6 @@ _GTC = TimeInForce.GTC
 
 UNWIND_IDS = 1 << 62  # unwind orders' ids: far above any intent id
 _KEPT = 1_000  # settled groups kept for inspection (memory stays flat)
-_PRUNE_AT = 1_024  # tasks followed before the finished ones are first let go
 
 
 @dataclass(slots=True)
@@ -97,9 +94,8 @@ class GroupRecord:
     group: ArbitrageGroup
     state: GroupState = GroupState.PENDING
     reason: str = ""
-    orders: list[Order] = field(default_factory=list)
-    legs: list[asyncio.Task[None]] = field(default_factory=list)  # a task per leg
-    unwinding: asyncio.Task[None] | None = None  # the task flattening its filled legs
+    orders: list[Order] = field(default_factory=list)  # its legs', then its unwinds'
+    unwinding: Driven | None = None  # the coroutine flattening its filled legs
     residual: int = 0  # size (units) left exposed after unwinding
     paid: int = 0  # price * size of buys minus sells, units squared
     fees: int = 0
@@ -140,22 +136,15 @@ class Coordinator:
         submit: Callable[[Intent], Order],
         cancel: Callable[[Order], object],
         quote: Callable[[Intent], tuple[int, int]],
-        wake: Callable[[], None],
     ) -> None:
         self._config = config
         self._scheduler = scheduler
         self._submit = submit
         self._cancel = cancel
         self._quote = quote
-        self._wake = wake  # an unwind task has something to react to
         self._leg_timeout = int(config.leg_timeout_s * 1e9)  # ns
         self._records: dict[int, GroupRecord] = {}  # order id -> its group, while working
-        self._wakes: dict[int, asyncio.Future[None]] = {}  # a leg's order id -> what it awaits
-        self._ends: dict[int, asyncio.Future[OrderState]] = {}  # unwind order id -> its end
-        # Every task started, the finished ones let go now and then (not by a done
-        # callback: that would cost the loop a callback more per task).
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._prune_at = _PRUNE_AT
+        self._ends: dict[int, Signal[OrderState]] = {}  # unwind order id -> its end
         self._unwind_ids = Sequence(start=UNWIND_IDS)
         self.metrics = ArbitrageMetrics()
         self.settled: deque[GroupRecord] = deque(maxlen=_KEPT)  # the latest, to inspect
@@ -163,16 +152,12 @@ class Coordinator:
     # --- called by the engine ------------------------------------------------------------
 
     def start(self, group: ArbitrageGroup) -> None:
-        """Send every leg's order now, each followed by a task of its own."""
+        """Send every leg's order now (a GTC leg with its timeout)."""
         record = GroupRecord(group)
         self.metrics.attempted += 1
         record.apply(_SUBMIT)
-        loop = asyncio.get_running_loop()  # once: on Python 3.11 each call asks getpid()
         for intent in group.legs:
             order = self._follow(record, intent)  # sent: it ends later, never at once
-            # The leg's own future, set when its order fills (a failure cancels the task).
-            wake = self._wakes[order.order_id] = loop.create_future()
-            record.legs.append(self._started(loop, self._leg(order, wake)))
             if intent.time_in_force is _GTC:
                 timeout_at = self._scheduler.clock() + self._leg_timeout
                 self._scheduler.at(timeout_at, self._time_out, record, order)
@@ -182,23 +167,21 @@ class Coordinator:
         record = self._records.pop(order.order_id, None)
         if record is None:
             return  # not an order of a group
-        wake = self._wakes.pop(order.order_id, None)
-        end = self._ends.pop(order.order_id, None)
-        # Right now, before any task switch: a failed leg stops its siblings; the last leg
-        # to fill completes the group.
-        if _is_leg(order) and order.state is not _FILLED:
+        if not _is_leg(order):
+            # An unwind's order: the unwind waiting for it goes on, before this returns.
+            self._ends.pop(order.order_id).set(order.state)
+            return
+        # A failed leg stops its siblings; the last leg to fill completes the group.
+        if order.state is not _FILLED:
             self._fail(record, _why(order))
         elif record.state is _WORKING and all(leg.state is _FILLED for leg in record.orders):
             self._complete(record)
-        if wake is not None and not wake.done():  # done: cancelled, with its leg's task
-            wake.set_result(None)
-        if end is not None:
-            end.set_result(order.state)
-        if record.state is _ABORTING and all(o.is_terminal for o in record.orders):
-            if record.unwinding is None:
-                self._aborted(record)
-            else:
-                self._wake()  # the unwind task acts at this instant
+        if (
+            record.state is _ABORTING
+            and record.unwinding is None
+            and all(o.is_terminal for o in record.orders)
+        ):
+            self._aborted(record)
 
     def _complete(self, record: GroupRecord) -> None:
         """Every leg filled: the group locked its edge in."""
@@ -210,22 +193,21 @@ class Coordinator:
         self.settled.append(record)
 
     def _fail(self, record: GroupRecord, reason: str) -> None:
-        """A leg failed: ask the venues to cancel every sibling still working, and cancel
-        the legs' tasks, at once."""
+        """A leg failed: ask the venues to cancel every sibling still working, at once."""
         if record.state is not _WORKING:
             return  # the group is already being stopped
         record.apply(_LEG_FAILED)
         record.reason = reason
         record.failed_at = (self._scheduler.now, wall_clock())
-        for order in record.orders:
+        # The legs as they are: a leg not yet sent is cancelled here and now, and the
+        # group's last order ending may start its unwind, which adds orders of its own.
+        for order in tuple(record.orders):
             self._cancel(order)  # nothing happens for orders that are done
         self._cancel_latency(record)
-        for leg in record.legs:
-            leg.cancel()  # the failed one too: its order has ended, or is being cancelled
 
     def _aborted(self, record: GroupRecord) -> None:
         """Every order of an aborted group has ended: it failed flat, or its filled legs
-        are flattened by a task of its own, which starts at this instant."""
+        are flattened by its unwind, which runs at once up to its first wait."""
         self.metrics.aborted_by_reason[record.reason] += 1
         filled = [order for order in record.orders if order.filled]
         if not filled:
@@ -233,10 +215,8 @@ class Coordinator:
             self.metrics.failed += 1
             self.settled.append(record)
             return
-        record.unwinding = self._started(
-            asyncio.get_running_loop(), self._unwind_legs(record, filled)
-        )
-        self._wake()
+        unwind = self._unwind_legs(record, filled)
+        record.unwinding = Driven(unwind, name=f"group {record.group.group_id}'s unwind")
 
     def filled(self, order: Order, price: int, size: int, fee: int) -> None:
         """The tracker saw a fill on an order the coordinator follows."""
@@ -248,16 +228,6 @@ class Coordinator:
         record.fees += fee
         if buy:  # a leg: exposure until its group settles
             self._exposure(size)
-
-    async def settle(self) -> None:
-        """Let the group tasks run until every one of them waits on something."""
-        loop = asyncio.get_running_loop()
-        ready = getattr(loop, "_ready", None)  # CPython's loop: callbacks due this turn
-        for _ in range(1_000):
-            await asyncio.sleep(0)
-            if ready is not None and not ready:
-                return
-        # A loop without _ready (uvloop): a thousand turns is ample for one reaction.
 
     def summary(self) -> ArbitrageSummary:
         m = self.metrics
@@ -275,42 +245,13 @@ class Coordinator:
             cancel_latency_wall=m.cancel_wall.summary(),
         )
 
-    async def finish(self) -> None:
-        """Wait for every task still running (the run is draining); raise what one of them
-        raised. A leg's task ends cancelled when its group failed: that is no error."""
-        while self._tasks:
-            tasks, self._tasks = self._tasks, set()
-            for ended in await asyncio.gather(*tasks, return_exceptions=True):
-                if isinstance(ended, BaseException) and not isinstance(
-                    ended, asyncio.CancelledError
-                ):
-                    raise ended
-
-    # --- a group's tasks -------------------------------------------------------------------
-
-    def _started(
-        self, loop: asyncio.AbstractEventLoop, work: Coroutine[object, object, None]
-    ) -> asyncio.Task[None]:
-        task = loop.create_task(work)
-        tasks = self._tasks
-        tasks.add(task)
-        if len(tasks) >= self._prune_at:  # keep the unfinished, and any that raised
-            self._tasks = tasks = {task for task in tasks if not task.done() or _raised(task)}
-            self._prune_at = max(_PRUNE_AT, 2 * len(tasks))
-        return task
-
-    async def _leg(self, order: Order, wake: asyncio.Future[None]) -> None:
-        try:
-            await wake  # set when the order has filled; a failure cancels this task instead
-        except asyncio.CancelledError:
-            self._cancel(order)  # stop this leg's order (if not stopped already)
-            raise
+    # --- a group's timeout and unwind ------------------------------------------------------
 
     def _time_out(self, record: GroupRecord, order: Order) -> None:
         if order.is_terminal or record.state is not _WORKING:
             return
         self._cancel(order)  # its cancel ack, or a late fill, ends the order later
-        self._fail(record, "timeout")  # which cancels this leg's task with its siblings'
+        self._fail(record, "timeout")  # which asks for its siblings' cancellation
 
     async def _unwind_legs(self, record: GroupRecord, filled: list[Order]) -> None:
         for order in filled:
@@ -357,8 +298,8 @@ class Coordinator:
             time_in_force=tif,
             group_id=record.group.group_id,
         )
-        order = self._follow(record, intent)
-        self._ends[order.order_id] = asyncio.get_running_loop().create_future()
+        order = self._follow(record, intent)  # sent: it ends later, never at once
+        self._ends[order.order_id] = Signal()
         return order
 
     def _follow(self, record: GroupRecord, intent: Intent) -> Order:
@@ -369,8 +310,8 @@ class Coordinator:
         return order
 
     async def _end_of(self, order: Order) -> OrderState:
-        end = self._ends.get(order.order_id)
-        return order.state if end is None else await end
+        """The state an unwind order ends in, once it has."""
+        return await self._ends[order.order_id]
 
     # --- figures -----------------------------------------------------------------------------
 
@@ -405,7 +346,3 @@ _WHY = {
 
 def _why(order: Order) -> str:
     return _WHY.get(order.state) or order.state.name.lower()
-
-
-def _raised(task: asyncio.Task[None]) -> bool:
-    return not task.cancelled() and task.exception() is not None

@@ -48,13 +48,22 @@ class Signal(Generic[T]):
 
     def set(self, value: T) -> None:
         """Set the value (once: later calls are ignored) and resume every coroutine
-        waiting for it, in the order they started waiting, before returning."""
+        waiting for it, in the order they started waiting, before returning. What a
+        resumed coroutine raises (one without a `done`) is raised here once every waiter
+        has been resumed: the others are not left waiting for a signal already set."""
         if self._value is not _UNSET:
             return
         self._value = value
         waiters, self._waiters = self._waiters, []
+        error: BaseException | None = None
         for waiter in waiters:
-            waiter.resume()
+            try:
+                waiter.resume()
+            except BaseException as exc:
+                if error is None:
+                    error = exc
+        if error is not None:
+            raise error
 
     def __await__(self) -> Generator[Signal[T], None, T]:
         if self._value is _UNSET:

@@ -96,7 +96,6 @@ class Pipeline:
             self.submit_now,
             self.router.cancel_order,
             self.quote,
-            wake=_nothing if isinstance(scheduler, RealtimeScheduler) else self._pause,
         )
         self.router.start_group = self.coordinator.start
         self.tracker.groups = self.coordinator
@@ -128,19 +127,12 @@ class Pipeline:
         """Intents routed so far, a group counting one per leg (the router counts them)."""
         return sum(self.router.routed().values())
 
-    def _pause(self) -> None:
-        assert isinstance(self.scheduler, VirtualScheduler)
-        self.scheduler.paused = True
-
     async def advance(self, limit: int | None) -> None:
-        """Virtual time: run the scheduler up to `limit`, letting the coordinator's tasks
-        react (and their orders be sent) whenever it pauses."""
+        """Virtual time: run the scheduler up to `limit` (the coordinator reacts inside it,
+        its orders sent as it goes)."""
         scheduler = self.scheduler
         assert isinstance(scheduler, VirtualScheduler)
-        while not scheduler.run_until(limit):
-            await self.coordinator.settle()
-            for executor in self.executors:
-                executor.drain()
+        scheduler.run_until(limit)
 
 
 class _Persistence:
@@ -454,7 +446,6 @@ class DryTestingEngine:
                 await room()  # the store's buffer is full: wait for the writer
                 await asyncio.sleep(0)  # let the loop breathe (signals, other tasks)
         await pipeline.advance(None)
-        await pipeline.coordinator.finish()
 
     async def _run_realtime(
         self, pipeline: Pipeline, progress: Progress | None, persistence: _Persistence | None
@@ -483,7 +474,6 @@ class DryTestingEngine:
                     if self._stopping:
                         self._cut = True  # real time is not replayed: all it logs is stored
                         break
-            await pipeline.coordinator.finish()
         finally:
             senders_done.set()
             await asyncio.gather(*senders)
@@ -523,10 +513,6 @@ def _peak_rss_mb() -> float:
 
 
 async def _no_wait() -> None:
-    return None
-
-
-def _nothing() -> None:
     return None
 
 

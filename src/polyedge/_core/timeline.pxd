@@ -14,7 +14,6 @@ cdef struct Heap:
 cdef class Timeline:
     cdef int64_t _now  # read as `now`: a property, which the real-time scheduler overrides
     cdef object _clock  # `_now` as a Python int once asked for (None since the time moved)
-    cdef public bint paused
     cdef Heap _near  # the actions due within FAR_NS of when they were scheduled
     cdef Heap _far  # the rest (resting orders' expiries): kept out of the near one's way
     cdef Py_ssize_t _size  # in both

@@ -264,7 +264,6 @@ cdef class Timeline:
         """Run every action due up to `limit` ns (when None: until only background actions
         are left), in time order; then the time is `limit` (if later).
 
-        Returns False, early, when an action set `paused` (time stays at that action).
         An action's exception propagates; the actions after it stay scheduled.
         """
         cdef bint bounded = limit is not None
@@ -301,11 +300,7 @@ cdef class Timeline:
                 PyObject_Vectorcall(action, stack + 1, count | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL)
             else:
                 action(*args)
-            if self.paused:
-                self.paused = False
-                return False
         if bounded and until > self._now:
             with cython.critical_section(self):
                 self._now = until
                 self._clock = None
-        return True

@@ -29,14 +29,13 @@ def checked_time(when: SupportsIndex) -> int:
 
 
 class Timeline:
-    __slots__ = ("_background", "_counter", "_heap", "_now", "paused")
+    __slots__ = ("_background", "_counter", "_heap", "_now")
 
     def __init__(self) -> None:
         self._heap: list[tuple[int, int, Action, tuple[Any, ...], bool]] = []
         self._counter = 0  # breaks ties between equal times: first scheduled, first run
         self._background = 0  # background actions in the heap
         self._now = 0
-        self.paused = False  # set by an action: stop, so asyncio tasks can react first
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -80,11 +79,10 @@ class Timeline:
         self._background += background
         heapq.heappush(self._heap, (when, self._counter, action, args, background))
 
-    def run_until(self, limit: int | None = None) -> bool:
+    def run_until(self, limit: int | None = None) -> None:
         """Run every action due up to `limit` ns (when None: until only background actions
         are left), in time order; then the time is `limit` (if later).
 
-        Returns False, early, when an action set `paused` (time stays at that action).
         An action's exception propagates; the actions after it stay scheduled.
         """
         if limit is not None:
@@ -96,9 +94,5 @@ class Timeline:
                 self._background -= 1
             self._now = when
             action(*args)
-            if self.paused:
-                self.paused = False
-                return False
         if limit is not None and limit > self._now:
             self._now = limit
-        return True
