@@ -119,7 +119,7 @@ def legs(
 
 def execute(p: Pipeline, group: ArbitrageGroup) -> GroupRecord:
     p.router.route(group, 0)
-    asyncio.run(p.advance(None))  # as the engine runs it
+    p.scheduler.run_until(None)  # as the engine runs it
     (record,) = p.coordinator.settled
     return record
 
@@ -411,7 +411,7 @@ def test_an_exception_inside_the_unwind_propagates(
     )  # type: ignore[arg-type]
     p.router.route(legs(p, tif="FOK"), 0)
     with pytest.raises(RuntimeError, match="a bug in the unwind"):
-        asyncio.run(p.advance(None))
+        p.scheduler.run_until(None)
     assert len(calls) == failing_call
     if failing_call == 2:
         assert calls[1] - calls[0] >= 200_000_000  # raised after it resumed, not at once

@@ -127,13 +127,6 @@ class Pipeline:
         """Intents routed so far, a group counting one per leg (the router counts them)."""
         return sum(self.router.routed().values())
 
-    async def advance(self, limit: int | None) -> None:
-        """Virtual time: run the scheduler up to `limit` (the coordinator reacts inside it,
-        its orders sent as it goes)."""
-        scheduler = self.scheduler
-        assert isinstance(scheduler, VirtualScheduler)
-        scheduler.run_until(limit)
-
 
 class _Persistence:
     """A run's link to its store: the batch writer, and what a resume must check.
@@ -375,6 +368,7 @@ class DryTestingEngine:
         persistence: _Persistence | None,
     ) -> None:
         scheduler = pipeline.scheduler
+        assert isinstance(scheduler, VirtualScheduler)
         room = persistence.room if persistence else _no_wait
         # The strategy's own actions (books, timers, sleeps) keep no run alive: this loop
         # moves time on until it stops, or the horizon is reached.
@@ -389,12 +383,12 @@ class DryTestingEngine:
                 context.stop()
             elif scheduler.now >= horizon:
                 context.stop()
-            await pipeline.advance(min(scheduler.now + STRATEGY_STEP_NS, horizon))
+            scheduler.run_until(min(scheduler.now + STRATEGY_STEP_NS, horizon))
             if progress:
                 progress(scheduler.now // NS_PER_S)
             await room()  # the store's buffer is full: wait for the writer
             await asyncio.sleep(0)  # let the loop breathe (signals, other tasks)
-        await pipeline.advance(None)  # what the strategy sent finishes
+        scheduler.run_until(None)  # what the strategy sent finishes
 
     async def _run_strategy_realtime(self, pipeline: Pipeline, context: Context) -> None:
         scheduler = pipeline.scheduler
@@ -440,12 +434,12 @@ class DryTestingEngine:
                 route_all(batch)
                 for executor in pipeline.executors:
                     executor.drain()
-                await pipeline.advance(batch[-1][0])
+                scheduler.run_until(batch[-1][0])
                 if progress:
                     progress(pipeline.taken())
                 await room()  # the store's buffer is full: wait for the writer
                 await asyncio.sleep(0)  # let the loop breathe (signals, other tasks)
-        await pipeline.advance(None)
+        scheduler.run_until(None)
 
     async def _run_realtime(
         self, pipeline: Pipeline, progress: Progress | None, persistence: _Persistence | None
