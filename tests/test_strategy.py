@@ -102,6 +102,7 @@ def test_a_strategy_sees_every_answer_about_its_orders_in_time_order() -> None:
     kinds = {update.kind for update in updates}
     assert {UpdateKind.ACK, UpdateKind.CANCEL_ACK} <= kinds
     assert {fill.liquidity.value for fill in fills} == {"maker", "taker"}
+    assert all(fill.size > 0 and fill.fee >= 0 and int(fill.trade_id) > 0 for fill in fills)
 
 
 def test_books_reach_the_strategy_after_their_latency_and_in_order() -> None:

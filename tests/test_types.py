@@ -14,7 +14,6 @@ from polyedge.errors import FloatRefused, IllegalTransition, InvalidValue, Unkno
 from polyedge.fixedpoint import CENT, SCALE, Rounding, to_units
 from polyedge.types import (
     FeeProfile,
-    Fill,
     Intent,
     Liquidity,
     Market,
@@ -344,21 +343,6 @@ def test_cross_venue_arbitrage_worked_example() -> None:
 def test_bad_fee_profiles(orders_core: ModuleType, overrides: dict[str, Any], words: str) -> None:
     with pytest.raises(InvalidValue, match=words):
         orders_core.FeeProfile(**overrides)
-
-
-def test_fill_validation() -> None:
-    fill = Fill(
-        order_id=1, trade_id="t1", price=500_000, size=SCALE, fee=0, liquidity="taker", timestamp=0
-    )
-    assert fill.liquidity is Liquidity.TAKER
-    with pytest.raises(InvalidValue, match="size must be positive"):
-        Fill(
-            order_id=1, trade_id="t1", price=500_000, size=0, fee=0, liquidity="maker", timestamp=0
-        )
-    with pytest.raises(InvalidValue, match="fee must not be negative"):
-        Fill(
-            order_id=1, trade_id="t1", price=500_000, size=1, fee=-1, liquidity="maker", timestamp=0
-        )
 
 
 def test_order_fills_partially_then_completely(orders_core: ModuleType) -> None:
