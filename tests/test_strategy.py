@@ -377,3 +377,19 @@ def test_the_command_line_runs_a_strategy_file_with_its_params_and_resumes_it(
     assert stored["matches_stored_digest"] is True
     bad = runner.invoke(main, ["run", "-q", "--no-store", "--strategy", "bot.py:Nope"])
     assert bad.exit_code == 2 and "no file" in bad.output
+
+
+def test_the_report_names_the_strategy_and_its_raw_mode() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from polyedge.report import render
+
+    oms = load_strategy(f"{EXAMPLES / 'oms_reconcile.py'}:ReconcilingOms", {"orders": 20})
+    result = run(oms, TestConfig.load(EXAMPLES / "oms_reconcile.toml"))
+    assert result.strategy == "oms_reconcile.py:ReconcilingOms (raw)"
+    out = StringIO()
+    render(result, Console(file=out, width=120))
+    assert "oms_reconcile.py:ReconcilingOms (raw)" in out.getvalue()
+    assert run(Recorder()).strategy == "test_strategy:Recorder"

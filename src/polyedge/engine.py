@@ -335,11 +335,15 @@ class DryTestingEngine:
             if self._store is not None:
                 await self._store.close()
         result = _result(pipeline, self.run_id, wall_clock() - started, self._cut, digest, store)
-        if context is None:
+        if context is None or self._strategy is None:
             return result
         # The run ends with the strategy's last word, not where the loop last looked up.
+        truth = context.truth()
         return dataclasses.replace(
-            result, simulated_seconds=context.last_at / NS_PER_S, truth=context.truth()
+            result,
+            simulated_seconds=context.last_at / NS_PER_S,
+            strategy=self._strategy.name() + (" (raw)" if truth is not None else ""),
+            truth=truth,
         )
 
     def progress_total(self) -> tuple[str, int | None]:

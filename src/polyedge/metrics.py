@@ -116,5 +116,7 @@ class RunResult:
     settlements: list[Settlement] = field(default_factory=list)
     faults_injected: dict[str, dict[str, int]] = field(default_factory=dict)  # venue -> kind
     faults_handled: dict[str, int] = field(default_factory=dict)  # how the engine coped
-    # A raw-mode strategy run: every order it sent as the engine ended it (reconcile()).
+    # A strategy run: the strategy's class (and "raw" when it got the venues' messages
+    # as sent); in raw mode, every order it sent as the engine ended it (reconcile()).
+    strategy: str | None = None
     truth: dict[int, OrderTruth] | None = None

@@ -49,9 +49,11 @@ def render(result: RunResult, console: Console) -> None:
     summary = _table("Run", "", "")
     summary.show_header = False
     core = "compiled" if result.compiled_core else "pure Python"
+    strategy = (("strategy", result.strategy),) if result.strategy else ()
     for name, value in (
         ("run id", result.run_id),
         ("mode / seed / core", f"{result.mode} / {result.seed} / {core}"),
+        *strategy,
         ("intents", f"{result.intents:,}" + ("  (interrupted)" if result.interrupted else "")),
         ("orders", f"{result.orders:,}"),
         ("events", f"{result.events:,}"),

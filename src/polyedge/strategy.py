@@ -83,6 +83,7 @@ __all__ = [
 ]
 
 NS_PER_S = 1_000_000_000
+_FILE_MODULE = "_polyedge_strategy_"  # the name of a strategy file's module, before its stem
 KEPT_ENDED = 10_000  # ended orders ctx.order() still answers for (memory stays flat)
 
 
@@ -332,6 +333,15 @@ class Strategy:
     def __init__(self) -> None:
         """A strategy without parameters (subclasses take theirs as keyword arguments)."""
 
+    def name(self) -> str:
+        """How the report names the strategy: "module:Class", or "file.py:Class" for one
+        loaded from a file."""
+        cls = type(self)
+        module = cls.__module__
+        if module.startswith(_FILE_MODULE):
+            module = Path(inspect.getfile(cls)).name
+        return f"{module}:{cls.__qualname__}"
+
     def identity(self) -> bytes:
         """What defines this strategy for its run's id: its class, the source file it is
         defined in and the arguments it was made with. A deterministic run keeps its id,
@@ -375,7 +385,7 @@ def load_strategy(spec: str, params: Mapping[str, Any] | None = None) -> Strateg
             path = Path(where)
             if not path.is_file():
                 raise ConfigError(f"strategy {spec!r}: no file {path}")
-            loaded = importlib.util.spec_from_file_location(f"_polyedge_strategy_{path.stem}", path)
+            loaded = importlib.util.spec_from_file_location(f"{_FILE_MODULE}{path.stem}", path)
             assert loaded is not None and loaded.loader is not None
             module = importlib.util.module_from_spec(loaded)
             sys.modules[loaded.name] = module  # for dataclasses and pickling in it
