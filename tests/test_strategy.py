@@ -245,6 +245,21 @@ def test_awaiting_the_event_loop_in_a_simulated_run_is_a_clear_error() -> None:
         run(AwaitsAsyncio())
 
 
+class RaisesLater(Strategy):
+    def on_timer(self, ctx: Context, name: str) -> None:
+        raise ValueError("late")
+
+    def on_start(self, ctx: Context) -> None:
+        ctx.set_timer("once", at=50_000_000)
+
+
+def test_an_error_in_real_time_says_how_far_into_the_run() -> None:
+    with pytest.raises(
+        StrategyError, match=r"on_timer raised ValueError: late \(time into the run"
+    ):
+        run(RaisesLater(), config(1, mode="realtime"))
+
+
 def test_raw_mode_delivers_faults_as_sent_and_reconcile_finds_a_naive_bots_mistakes() -> None:
     oms = example("oms_reconcile")
     cfg = TestConfig.load(EXAMPLES / "oms_reconcile.toml")
@@ -304,6 +319,16 @@ def test_load_strategy_says_what_is_wrong(tmp_path: Path) -> None:
             load_strategy(spec)
     with pytest.raises(ConfigError, match="do not fit"):
         load_strategy(f"{bot}:Bot", {"size": 3})
+
+
+def test_a_strategy_file_imports_its_own_modules_beside_it(tmp_path: Path) -> None:
+    (tmp_path / "my_sizing.py").write_text("SIZE = 7\n")
+    (tmp_path / "sized.py").write_text(
+        "from my_sizing import SIZE\nfrom polyedge import Strategy\n"
+        "class Sized(Strategy):\n    size = SIZE\n"
+    )
+    assert load_strategy(f"{tmp_path / 'sized.py'}:Sized").size == 7  # type: ignore[attr-defined]
+    assert str(tmp_path) not in sys.path
 
 
 def test_the_arbitrage_bot_ends_hedged_having_unwound_its_one_legged_pairs() -> None:

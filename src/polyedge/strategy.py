@@ -389,7 +389,13 @@ def load_strategy(spec: str, params: Mapping[str, Any] | None = None) -> Strateg
             assert loaded is not None and loaded.loader is not None
             module = importlib.util.module_from_spec(loaded)
             sys.modules[loaded.name] = module  # for dataclasses and pickling in it
-            loaded.loader.exec_module(module)
+            # Its own folder first on the path while it loads, as `python bot.py` has it:
+            # a bot importing modules of its own beside it finds them.
+            sys.path.insert(0, str(path.resolve().parent))
+            try:
+                loaded.loader.exec_module(module)
+            finally:
+                sys.path.remove(str(path.resolve().parent))
         else:
             module = importlib.import_module(where)
     except ConfigError:
@@ -484,6 +490,8 @@ class Context:
         self._on_fill: Callable[[Context, Any], None] | None = (
             strategy.on_fill if _overrides(strategy, "on_fill") else None
         )
+        virtual = pipeline.config.mode == "virtual"
+        self._clock = "simulated time" if virtual else "time into the run"  # for errors
         self._feed_last: dict[str, int] = {}
         self._feed_latency = {
             venue: config.market_data_latency(venue).stream(
@@ -855,7 +863,7 @@ class Context:
         about = f", order {order_id}" if order_id else ""
         return (
             f"{type(self._strategy).__name__}.{what} raised {type(exc).__name__}: {exc} "
-            f"(simulated time {self.now:,} ns{about})"
+            f"({self._clock} {self.now:,} ns{about})"
         )
 
     def _coroutine_ended(
