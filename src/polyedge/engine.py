@@ -102,18 +102,20 @@ class Pipeline:
 
     def send(self, intent: Intent) -> Order:
         """Route `intent` now, as an arriving intent is routed (and counted); the order it
-        became. A full lane under the "wait" policy has its executor take what is queued."""
-        router, now = self.router, self.scheduler.now
-        while (full := router.route(intent, now)) is not None:
-            self.executors_by_venue[full.venue].drain()
-        self.executors_by_venue[intent.market.venue].drain()
-        return self.tracker.in_flight[intent.intent_id]
+        became (a strategy's orders)."""
+        return self._now(self.router.route, intent)
 
     def submit_now(self, intent: Intent) -> Order:
-        """Send `intent` to its venue at once (the coordinator's legs and unwinds)."""
-        executor = self.executors_by_venue[intent.market.venue]
-        while self.router.send(intent, self.scheduler.now) is not None:
-            executor.drain()  # the lane was full: let the executor take what is queued
+        """Send `intent` to its venue at once, uncounted: the coordinator's legs (counted
+        with their group) and unwinds."""
+        return self._now(self.router.send, intent)
+
+    def _now(self, route: Callable[[Intent, int], Lane | None], intent: Intent) -> Order:
+        """`route(intent, now)`, then its lane drained; while the lane is full under the
+        "wait" policy, its executor takes what is queued and the intent goes again."""
+        executor, now = self.executors_by_venue[intent.market.venue], self.scheduler.now
+        while route(intent, now) is not None:
+            executor.drain()
         executor.drain()
         return self.tracker.in_flight[intent.intent_id]
 
@@ -348,12 +350,9 @@ class DryTestingEngine:
 
     def progress_total(self) -> tuple[str, int | None]:
         """What run(progress) counts, and up to what (None: not known in advance)."""
-        config = self.config
         if self._strategy is not None:
             return "simulated s", -(-self.horizon() // NS_PER_S)
-        if config.replay is not None and config.replay.orders is not None:
-            return "intents", None
-        return "intents", config.intents
+        return "intents", None if self._replays_orders() else self.config.intents
 
     def horizon(self) -> int:
         """How long a strategy run lasts at most (ns): duration_s, or the time the
@@ -363,6 +362,19 @@ class DryTestingEngine:
             return round(config.duration_s * NS_PER_S)
         assert config.intents is not None
         return round(config.intents * NS_PER_S / config.arrival_rate)
+
+    def _stop_when_due(
+        self, context: Context, at_horizon: bool, persistence: _Persistence | None
+    ) -> None:
+        """Stop the strategy when the run is asked to stop, or at its horizon."""
+        if self._stopping and not context.stopping:
+            # Where the uninterrupted run would go on: it stores up to here.
+            self._cut = True
+            if persistence is not None:
+                persistence.seal()
+            context.stop()
+        elif at_horizon:
+            context.stop()
 
     async def _run_strategy_virtual(
         self,
@@ -379,14 +391,7 @@ class DryTestingEngine:
         horizon = self.horizon()
         scheduler.schedule(0, context.start, (), True)
         while not context.closed:
-            if self._stopping and not context.stopping:
-                # Where the uninterrupted run would go on: it stores up to here.
-                self._cut = True
-                if persistence is not None:
-                    persistence.seal()
-                context.stop()
-            elif scheduler.now >= horizon:
-                context.stop()
+            self._stop_when_due(context, scheduler.now >= horizon, persistence)
             scheduler.run_until(min(scheduler.now + STRATEGY_STEP_NS, horizon))
             if progress:
                 progress(scheduler.now // NS_PER_S)
@@ -400,11 +405,8 @@ class DryTestingEngine:
         horizon = self.horizon()
         scheduler.schedule(0, context.start, (), True)
         while not context.closed:
-            if self._stopping and not context.stopping:
-                self._cut = True  # real time is not replayed: all it logs is stored
-                context.stop()
-            elif scheduler.now >= horizon:
-                context.stop()
+            # Real time is not replayed: all it logs is stored, nothing is sealed.
+            self._stop_when_due(context, scheduler.now >= horizon, None)
             await asyncio.sleep(0.01)
             scheduler.raise_error()
         await scheduler.idle()

@@ -46,6 +46,7 @@ from polyedge.driven import Driven, Signal
 from polyedge.errors import InvalidValue, PolyedgeError
 from polyedge.fixedpoint import SCALE, Rounding, round_div
 from polyedge.metrics import OrderTruth
+from polyedge.metrics import Position as RunPosition
 from polyedge.randomness import component_rng
 from polyedge.types import (
     Fill,
@@ -271,16 +272,6 @@ class _Holding:
         self.cost += held * price
 
 
-class _Account:
-    __slots__ = ("cash", "fees", "no", "yes")
-
-    def __init__(self) -> None:
-        self.yes = _Holding()
-        self.no = _Holding()
-        self.cash = 0  # units squared
-        self.fees = 0
-
-
 @dataclass(frozen=True, slots=True)
 class Disagreement:
     """Where a bot's record of an order differs from the truth (None: it has no record)."""
@@ -391,11 +382,12 @@ def load_strategy(spec: str, params: Mapping[str, Any] | None = None) -> Strateg
             sys.modules[loaded.name] = module  # for dataclasses and pickling in it
             # Its own folder first on the path while it loads, as `python bot.py` has it:
             # a bot importing modules of its own beside it finds them.
-            sys.path.insert(0, str(path.resolve().parent))
+            folder = str(path.resolve().parent)
+            sys.path.insert(0, folder)
             try:
                 loaded.loader.exec_module(module)
             finally:
-                sys.path.remove(str(path.resolve().parent))
+                sys.path.remove(folder)
         else:
             module = importlib.import_module(where)
     except ConfigError:
@@ -427,13 +419,15 @@ class _Events:
 
     def put(self, event: OrderUpdate | Fill | Book | TimerFired) -> None:
         self.queue.append(event)
-        if self.arrived is not None:
-            arrived, self.arrived = self.arrived, None
-            arrived.set(None)
+        self._wake()
 
     def close(self) -> None:
         """The run stops: the iteration ends once what has arrived is taken."""
         self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        """Resume the coroutine waiting for the next event, if one is."""
         if self.arrived is not None:
             arrived, self.arrived = self.arrived, None
             arrived.set(None)
@@ -472,7 +466,9 @@ class Context:
         self._ended: dict[int, tuple[Order, OrderUpdate | Fill | None]] = {}
         self._every: dict[int, Order] | None = {} if config.raw else None  # raw: the truth
         self._fills: dict[int, list[Fill]] = {}  # raw: each order's applied fills
-        self._accounts = {market_id: _Account() for market_id in self._markets}
+        # The average cost of each market's YES and NO, for realised PnL (shares, cash and
+        # fees are the run's positions, which the tracker keeps).
+        self._holdings = {market_id: (_Holding(), _Holding()) for market_id in self._markets}
         self._books: dict[str, Book] = {}
         self._timers: dict[str, object] = {}  # name -> the token of its live schedule
         self._responses: dict[int, Signal[OrderUpdate | Fill]] = {}
@@ -575,20 +571,20 @@ class Context:
     def position(self, market_id: str) -> Position:
         """What the strategy holds in `market_id`, from the fills applied so far."""
         self._market(market_id)
-        account = self._accounts[market_id]
-        yes, no = account.yes, account.no
+        held = self._pipeline.metrics.positions.get(market_id) or _FLAT
+        yes, no = self._holdings[market_id]
         book = self._books.get(market_id)
         mid = book.mid if book is not None else None
         marked = None
         if mid is not None:
-            value = account.cash + yes.shares * mid + no.shares * (SCALE - mid)
-            marked = round_div(value, SCALE, Rounding.HALF_EVEN) - account.fees
+            value = held.cash + held.yes * mid + held.no * (SCALE - mid)
+            marked = round_div(value, SCALE, Rounding.HALF_EVEN) - held.fees
         return Position(
             market_id,
-            yes.shares,
-            no.shares,
-            round_div(account.cash, SCALE, Rounding.HALF_EVEN),
-            account.fees,
+            held.yes,
+            held.no,
+            round_div(held.cash, SCALE, Rounding.HALF_EVEN),
+            held.fees,
             round_div(yes.realised + no.realised, SCALE, Rounding.HALF_EVEN),
             marked,
         )
@@ -721,12 +717,7 @@ class Context:
                 if response is not None:
                     response.set(item)
         if callback is not None:
-            try:
-                callback(self, item)
-            except StrategyError:
-                raise
-            except Exception as exc:
-                raise StrategyError(self._where(name, order_id, exc)) from exc
+            self._call(name, order_id, callback, self, item)
         for stream in self._streams:
             stream.put(item)
         if applied and order.state in TERMINAL_STATES:
@@ -780,11 +771,9 @@ class Context:
 
     def _filled(self, order: Order, fill: Fill) -> None:
         intent = order.intent
-        account = self._accounts[intent.market.market_id]
+        yes, no = self._holdings[intent.market.market_id]
         held = fill.size if intent.side is _BUY else -fill.size
-        (account.yes if intent.outcome is _YES else account.no).trade(held, fill.price)
-        account.cash -= held * fill.price
-        account.fees += fill.fee
+        (yes if intent.outcome is _YES else no).trade(held, fill.price)
         if self._every is not None:
             self._fills.setdefault(order.order_id, []).append(fill)
 
@@ -857,7 +846,7 @@ class Context:
         except StrategyError:
             raise
         except Exception as exc:
-            raise StrategyError(self._where(f"{name}", order_id, exc)) from exc
+            raise StrategyError(self._where(name, order_id, exc)) from exc
 
     def _where(self, what: str, order_id: int, exc: BaseException) -> str:
         about = f", order {order_id}" if order_id else ""
@@ -880,3 +869,4 @@ class Context:
 
 
 _TAKER = Liquidity.TAKER
+_FLAT = RunPosition()  # a market the run has not traded yet
